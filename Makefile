@@ -1,0 +1,59 @@
+# Recherche UE-OIM — every target installs what it needs first.
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+WORKERS  ?= 2
+export SEARCH_INDEX_DIR ?= var/index
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
+
+.DEFAULT_GOAL := help
+.PHONY: help install index run dev test lint bench browser clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP) ## create .venv and install the project with its test extra
+
+index: install ## build the index from corpus/ (skipped when nothing changed)
+	$(BIN)/python -m indexer build
+
+run: index ## install, build the index if needed, serve with gunicorn on $(HOST):$(PORT)
+	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - 'search_app:create_app()'
+
+dev: index ## Flask's development server with the debugger (never in production)
+	$(BIN)/flask --app search_app run --debug --host $(HOST) --port $(PORT)
+
+browser: ## install Debian's Chromium for the browser tests (needs root)
+	@if [ -z "$(CHROMIUM)" ]; then \
+		echo "Installing chromium (Debian package)…"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+lint: install ## ruff
+	$(BIN)/ruff check .
+
+test: install browser ## lint, then the whole test suite (browser tests included)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP) ## benchmark at 1k/10k/100k records (long: see benchmarks/README.md)
+	$(BIN)/python -m benchmarks
+
+clean: ## remove the virtualenv, indexes and caches
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis test-artifacts *.egg-info

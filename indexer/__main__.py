@@ -1,0 +1,7 @@
+"""``python -m indexer``: see :mod:`indexer.cli`."""
+
+import sys
+
+from indexer.cli import main
+
+sys.exit(main())

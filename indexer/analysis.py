@@ -1,0 +1,235 @@
+"""The French analysis chain, shared by indexing, querying and highlighting.
+
+    FrenchTokenizer | FoldFilter | FrenchStopFilter | ProtectedStemFilter
+
+Order matters. Folding (accents, case, ligatures, apostrophes) happens *before*
+stop-word removal and stemming, so that a word and its accent-less or upper-case
+form reach the stemmer as the same ASCII string and produce the same term
+(« capacités » and « capacites » both give ``capac``). Stop words are checked
+before stemming, so « sûres » (stem ``sur``) is not dropped as the stop word
+« sur ». Tokens keep their original character offsets for highlighting.
+
+Every class here is a top-level class: Whoosh pickles the analyser into the
+index schema, so closures and lambdas are not allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from unidecode import unidecode
+from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.lang import stopwords_for_language
+
+#: Bump when the analyser's output changes: indexes built with another version
+#: are refused by the web app until rebuilt.
+ANALYZER_VERSION = "fr-1"
+
+_APOSTROPHES = "'’ʼ‘"
+_HYPHENS = "-‐‑"
+# A run of letters/digits; combining marks may follow any character.
+_PART = r"[^\W_][\w\u0300-\u036f]*"
+_TOKEN_RE = re.compile(
+    r"\d{1,3}(?:[\u00a0\u202f]\d{3})+(?!\d)"  # 10 000 with no-break spaces
+    r"|\d+(?:[.,]\d+)+"  # 10.7, 2,5
+    rf"|{_PART}(?:[{_APOSTROPHES}]{_PART})*(?:[{_HYPHENS}]{_PART}(?:[{_APOSTROPHES}]{_PART})*)*"
+)
+_ELISION_RE = re.compile(
+    rf"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])[{_APOSTROPHES}]",
+    re.IGNORECASE,
+)
+_HYPHEN_SPLIT_RE = re.compile(f"[{_HYPHENS}]")
+_NUMBER_SPACES_RE = re.compile(r"[\u00a0\u202f]")
+_NOT_TERM_CHARS_RE = re.compile(r"[^a-z0-9.]")
+
+#: Snowball's French stop-word list as shipped by Whoosh, folded to ASCII.
+FRENCH_STOP_WORDS: frozenset[str] = frozenset(unidecode(word).lower() for word in stopwords_for_language("fr"))
+
+
+def fold(text: str) -> str:
+    """Fold a string to the ASCII lower-case form used for terms and keys.
+
+    >>> fold("Réintégration d’Œuvre")
+    "reintegration d'oeuvre"
+    """
+    text = unicodedata.normalize("NFC", text)
+    return unidecode(text).lower().replace("`", "'")
+
+
+def _new_token(
+    source: Token, text: str, start: int, end: int, pos: int, joined: bool, original: str | None = None
+) -> Token:
+    token = Token(
+        positions=source.positions,
+        chars=source.chars,
+        removestops=source.removestops,
+        mode=source.mode,
+    )
+    token.text = text
+    token.original = original or text
+    token.boost = 1.0
+    token.stopped = False
+    token.joined = joined
+    if source.positions:
+        token.pos = pos
+    if source.chars:
+        token.startchar = start
+        token.endchar = end
+    return token
+
+
+class FrenchTokenizer(Tokenizer):
+    """Split French text into words, handling elision, compounds and numbers.
+
+    ``l’initiative UE-OIM 10 000`` (no-break space) gives ``initiative``, ``UE``,
+    ``UEOIM`` (joined form, same position as ``UE``), ``OIM``, ``10000``.
+    « aujourd’hui » stays one word.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        template = Token(positions, chars, removestops=removestops, mode=mode)
+        pos = start_pos
+        for match in _TOKEN_RE.finditer(value):
+            word, start = match.group(0), match.start()
+            if word[0].isdigit() and _NUMBER_SPACES_RE.search(word):
+                yield _new_token(
+                    template,
+                    _NUMBER_SPACES_RE.sub("", word),
+                    start_char + start,
+                    start_char + match.end(),
+                    pos,
+                    False,
+                )
+                pos += 1
+                continue
+            elision = _ELISION_RE.match(word)
+            if elision and len(word) > elision.end():
+                start += elision.end()
+                word = word[elision.end() :]
+            parts = _HYPHEN_SPLIT_RE.split(word)
+            if len(parts) > 1:
+                yield _new_token(
+                    template,
+                    "".join(parts),
+                    start_char + start,
+                    start_char + start + len(word),
+                    pos,
+                    True,
+                    word,
+                )
+            offset = start
+            for part in parts:
+                yield _new_token(template, part, start_char + offset, start_char + offset + len(part), pos, False)
+                offset += len(part) + 1
+                pos += 1
+
+
+class FoldFilter(Filter):
+    """Fold to ASCII lower case: accents, ligatures (œ → oe), apostrophes.
+
+    Tokens that fold to nothing (emoji, symbols) are dropped.
+    """
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for token in tokens:
+            text = _NOT_TERM_CHARS_RE.sub("", fold(token.text)).strip(".")
+            if text:
+                token.text = text
+                yield token
+
+
+class FrenchStopFilter(Filter):
+    """Drop French stop words (Snowball's list, folded), keeping position gaps."""
+
+    def __init__(self, stoplist: Iterable[str] = FRENCH_STOP_WORDS) -> None:
+        self.stops = frozenset(stoplist)
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if token.text in self.stops:
+                if token.removestops:
+                    continue
+                token.stopped = True
+            yield token
+
+
+class ProtectedStemFilter(Filter):
+    """Snowball French stemming, except for protected words and numbers.
+
+    Protected words (country and region names, acronyms) are only folded, so
+    « Mali » never meets « mal ».
+    """
+
+    is_morph = True
+
+    def __init__(self, protected: Iterable[str] = ()) -> None:
+        self.protected = frozenset(protected)
+        self._stemmer = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"protected": self.protected}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.protected = state["protected"]  # type: ignore[assignment]
+        self._stemmer = None
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.protected == other.protected  # type: ignore[attr-defined]
+
+    def stem(self, word: str) -> str:
+        """Stem one folded word (protected words and numbers are kept)."""
+        if word in self.protected or not word.isalpha():
+            return word
+        if self._stemmer is None:
+            import snowballstemmer
+
+            self._stemmer = snowballstemmer.stemmer("french")
+        return self._stemmer.stemWord(word)
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped:
+                token.text = self.stem(token.text)
+            yield token
+
+
+def protected_terms(names: Iterable[str]) -> frozenset[str]:
+    """Folded words of the given names (countries, regions, acronyms), minus stop words."""
+    words: set[str] = set()
+    for name in names:
+        for token in (FrenchTokenizer() | FoldFilter())(name):
+            if token.text not in FRENCH_STOP_WORDS:
+                words.add(token.text)
+    return frozenset(words)
+
+
+def french_analyzer(protected: Iterable[str] = ()) -> CompositeAnalyzer:
+    """Build the one analyser used for indexing, querying and highlighting."""
+    chain = FrenchTokenizer() | FoldFilter() | FrenchStopFilter() | ProtectedStemFilter(protected)
+    return chain
+
+
+def stemmer_of(analyzer: CompositeAnalyzer) -> ProtectedStemFilter:
+    """Return the stem filter of an analyser built by :func:`french_analyzer`."""
+    for item in analyzer.items:
+        if isinstance(item, ProtectedStemFilter):
+            return item
+    raise ValueError("not a French analyser built by french_analyzer()")

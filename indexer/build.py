@@ -1,0 +1,238 @@
+"""Build an index generation from the corpus and switch to it atomically.
+
+1. load and validate the corpus (nothing on disk is touched if it is invalid);
+2. skip when the live generation has the same fingerprint (unless forced);
+3. write a new generation into a hidden temporary directory next to the live one;
+4. verify it (document count, every id findable, metadata), then rename it
+   and replace the ``CURRENT`` pointer atomically;
+5. delete generations older than the previous one.
+A failure at any step leaves the live generation exactly as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+
+from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, protected_terms
+from indexer.corpus import load_corpus
+from indexer.records import Programme
+from indexer.schema import FACET_FIELDS, SCHEMA_VERSION, build_schema
+from indexer.slugs import slugify
+from indexer.store import (
+    GENERATION_PREFIX,
+    META_NAME,
+    VOCABULARY_NAME,
+    current_generation_name,
+    generation_names,
+    read_generation,
+    switch_to,
+)
+
+Progress = Callable[[int, int], None]
+#: Above this many records the writer uses one process per core.
+MULTIPROCESS_THRESHOLD = 2000
+
+
+class BuildError(Exception):
+    """The new generation could not be built or verified; the live one is untouched."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of :func:`build_index`."""
+
+    generation: str
+    documents: int
+    skipped: bool
+    seconds: float
+
+
+def read_acronyms(path: Path | None) -> list[str]:
+    """Acronyms and names to protect from stemming: one per line, ``#`` comments."""
+    if path is None or not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def protected_vocabulary(programmes: list[Programme], acronyms: list[str]) -> frozenset[str]:
+    """Words never stemmed: the corpus's country and region names plus the acronyms file."""
+    names = {p.region for p in programmes} | {c for p in programmes for c in p.countries}
+    return protected_terms(sorted(names) + acronyms)
+
+
+def fingerprint(programmes: list[Programme], protected: frozenset[str]) -> str:
+    """A hash of everything that determines the index's content."""
+    payload = {
+        "analyzer": ANALYZER_VERSION,
+        "schema": SCHEMA_VERSION,
+        "protected": sorted(protected),
+        "records": [p.to_dict() for p in sorted(programmes, key=lambda p: p.id)],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def document_for(programme: Programme) -> dict[str, object]:
+    """The Whoosh document of one programme."""
+    return {
+        "id": programme.id,
+        "title": programme.title,
+        "countries": ", ".join(programme.countries),
+        "region": programme.region,
+        "objectives": programme.objectives_text,
+        "description": programme.description_text,
+        "notes": programme.notes_text,
+        "status": programme.status,
+        FACET_FIELDS["region"]: slugify(programme.region),
+        FACET_FIELDS["country"]: ",".join(slugify(c) for c in programme.countries),
+        FACET_FIELDS["status"]: slugify(programme.status),
+        "title_sort": fold(programme.title),
+        "record": programme.to_dict(),
+    }
+
+
+def surface_vocabulary(programmes: list[Programme]) -> dict[str, list[object]]:
+    """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    chain = FrenchTokenizer() | FoldFilter()
+    for programme in programmes:
+        texts = (
+            programme.title,
+            programme.region,
+            ", ".join(programme.countries),
+            programme.description_text,
+            programme.objectives_text,
+            programme.notes_text,
+        )
+        for text in texts:
+            for token in chain(text):
+                if token.text.isalpha() and len(token.text) > 1:
+                    forms[token.text][token.original] += 1
+    vocabulary = {}
+    for word, counter in forms.items():
+        surface, _ = max(counter.items(), key=lambda item: (item[1], item[0].islower(), item[0]))
+        vocabulary[word] = [surface, sum(counter.values())]
+    return vocabulary
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    with open(root / ".build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_index(path: Path, programmes: list[Programme], protected: frozenset[str], progress: Progress | None) -> None:
+    index = whoosh_index.create_in(str(path), build_schema(protected))
+    many = len(programmes) > MULTIPROCESS_THRESHOLD
+    procs = min(os.cpu_count() or 1, 2) if many else 1
+    writer = index.writer(procs=procs, multisegment=many, limitmb=256)
+    try:
+        for done, programme in enumerate(programmes, start=1):
+            writer.add_document(**document_for(programme))
+            if progress and (done % 1000 == 0 or done == len(programmes)):
+                progress(done, len(programmes))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def _verify(path: Path, programmes: list[Programme]) -> None:
+    index = whoosh_index.open_dir(str(path))
+    with index.searcher() as searcher:
+        if searcher.doc_count() != len(programmes):
+            raise BuildError(f"vérification : {searcher.doc_count()} documents au lieu de {len(programmes)}")
+        for programme in programmes:
+            if searcher.document_number(id=programme.id) is None:
+                raise BuildError(f"vérification : programme « {programme.id} » introuvable")
+        if not searcher.search(Term("id", programmes[0].id)).scored_length():
+            raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
+
+
+def _cleanup(root: Path, keep: set[str]) -> None:
+    """Remove generations older than the previous one, and leftovers of failed builds."""
+    names = generation_names(root)
+    for name in names[:-2]:
+        if name not in keep:
+            shutil.rmtree(root / name, ignore_errors=True)
+    for leftover in root.glob(".building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_root: Path,
+    acronyms_file: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build (or skip) a generation for the corpus; see the module docstring."""
+    started = time.perf_counter()
+    programmes = load_corpus(corpus_dir)
+    protected = protected_vocabulary(programmes, read_acronyms(acronyms_file))
+    print_ = fingerprint(programmes, protected)
+    index_root.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_root):
+        live = current_generation_name(index_root)
+        if live and not force and _same_fingerprint(index_root, live, print_):
+            return BuildResult(live, len(programmes), True, time.perf_counter() - started)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{GENERATION_PREFIX}{stamp}-{print_[:8]}"
+        staging = index_root / f".building-{name}"
+        staging.mkdir()
+        try:
+            _write_index(staging, programmes, protected, progress)
+            _write_metadata(staging, name, programmes, print_)
+            _verify(staging, programmes)
+            os.rename(staging, index_root / name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        switch_to(index_root, name)
+        _cleanup(index_root, keep={name, live or ""})
+    return BuildResult(name, len(programmes), False, time.perf_counter() - started)
+
+
+def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
+    try:
+        return read_generation(root, live).meta.get("fingerprint") == print_
+    except Exception:
+        return False
+
+
+def _write_metadata(path: Path, name: str, programmes: list[Programme], print_: str) -> None:
+    counts = {
+        "region": Counter(p.region for p in programmes),
+        "country": Counter(c for p in programmes for c in p.countries),
+        "status": Counter(p.status for p in programmes),
+    }
+    meta = {
+        "generation": name,
+        "fingerprint": print_,
+        "analyzer_version": ANALYZER_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "documents": len(programmes),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "facets": {facet: dict(sorted(counter.items())) for facet, counter in counts.items()},
+    }
+    (path / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    vocabulary = surface_vocabulary(programmes)
+    (path / VOCABULARY_NAME).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")

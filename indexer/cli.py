@@ -1,0 +1,107 @@
+"""The ``python -m indexer`` command line: a thin layer over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from indexer.build import BuildError, build_index
+from indexer.corpus import CorpusError, load_corpus
+from indexer.importer import import_page
+from indexer.source_page import SourceFormatError
+from indexer.store import IndexUnavailable, current_generation, default_index_dir
+
+DEFAULT_CORPUS = Path("corpus/programmes")
+DEFAULT_ACRONYMS = Path("corpus/acronyms.txt")
+INDEX_HELP = "dossier de l’index (défaut : $SEARCH_INDEX_DIR ou var/index)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m indexer", description="Corpus et index des programmes UE-OIM.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    imp = commands.add_parser("import", help="découper la page source en fiches programme")
+    imp.add_argument("page", type=Path, help="page source (texte UTF-8)")
+    imp.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    imp.add_argument("--force", action="store_true", help="écraser aussi les fiches modifiées à la main")
+
+    check = commands.add_parser("check", help="valider toutes les fiches du corpus")
+    check.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+
+    build = commands.add_parser("build", help="construire l’index et le mettre en service atomiquement")
+    build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    build.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    build.add_argument(
+        "--acronyms", type=Path, default=DEFAULT_ACRONYMS, help="sigles à ne pas raciniser (défaut : %(default)s)"
+    )
+    build.add_argument("--force", action="store_true", help="reconstruire même si le corpus n’a pas changé")
+
+    stats = commands.add_parser("stats", help="décrire l’index en service")
+    stats.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    report = import_page(args.page, args.out, force=args.force)
+    for name in report.written:
+        print(f"écrit      {args.out / name}")
+    for name in report.unchanged:
+        print(f"inchangé   {args.out / name}")
+    for name in report.refused:
+        print(f"refusé     {args.out / name} (modifié à la main ; --force pour écraser)", file=sys.stderr)
+    return 1 if report.refused else 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    programmes = load_corpus(args.corpus)
+    print(f"{len(programmes)} fiches valides dans {args.corpus}")
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"  indexé {done}/{total}", file=sys.stderr, flush=True)
+
+
+def _build(args: argparse.Namespace) -> int:
+    root = args.index or default_index_dir()
+    result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)
+    if result.skipped:
+        print(f"corpus inchangé : {result.generation} reste en service ({result.documents} documents)")
+    else:
+        print(f"{result.generation} en service : {result.documents} documents en {result.seconds:.2f} s")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    generation = current_generation(args.index or default_index_dir())
+    meta = generation.meta
+    print(f"génération  {generation.name}")
+    print(f"documents   {meta['documents']}")
+    print(f"construit   {meta['built_at']}  (analyseur {meta['analyzer_version']})")
+    labels = {"region": "Régions", "country": "Pays", "status": "Statuts"}
+    for facet, counts in meta["facets"].items():
+        print(f"\n{labels.get(facet, facet)}")
+        for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            print(f"  {count:>4}  {value}")
+    return 0
+
+
+COMMANDS = {"import": _import, "check": _check, "build": _build, "stats": _stats}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors become clear messages and a non-zero exit, never a traceback."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CorpusError as error:
+        print(f"Corpus invalide ({len(error.problems)} problème(s)) :", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Rien n’a été écrit ; l’index en service est inchangé.", file=sys.stderr)
+        return 2
+    except (BuildError, IndexUnavailable, SourceFormatError, OSError) as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,241 @@
+"""Programme record files: write, load and validate ``corpus/programmes/*.md``.
+
+A record is a Markdown file: a YAML front-matter header between ``---`` lines
+(id, title, region, countries, status, source, objectives, notes), then the
+description as paragraphs separated by blank lines. Loading checks every file
+and collects every problem (file, line, field) before failing once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from indexer.records import KNOWN_STATUSES, ObjectiveItem, Programme, normalise_space
+
+RECORD_SUFFIX = ".md"
+REQUIRED_FIELDS = ("id", "title", "region", "countries", "status", "source")
+_FENCE = "---"
+
+
+@dataclass(frozen=True)
+class CorpusProblem:
+    """One validation problem, located as precisely as the file allows."""
+
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "")
+        what = f" [{self.field}]" if self.field else ""
+        return f"{where}:{what} {self.message}"
+
+
+class CorpusError(Exception):
+    """The corpus has one or more invalid records; nothing should be built."""
+
+    def __init__(self, problems: list[CorpusProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def render_record(programme: Programme) -> str:
+    """The text of a record file, as the importer writes it."""
+    header: dict[str, object] = {
+        "id": programme.id,
+        "title": programme.title,
+        "region": programme.region,
+        "countries": list(programme.countries),
+        "status": programme.status,
+        "source": programme.source,
+        "objectives": [
+            {key: value for key, value in (("section", o.section), ("heading", o.heading), ("text", o.text)) if value}
+            for o in programme.objectives
+        ],
+        "notes": list(programme.notes),
+    }
+    front = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, width=1_000_000)
+    body = "\n\n".join(programme.description)
+    return f"{_FENCE}\n{front}{_FENCE}\n\n{body}\n"
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of a record's text (used to spot hand-edited files)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _field_line(lines: list[str], name: str) -> int | None:
+    prefix = f"{name}:"
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(prefix):
+            return number
+    return None
+
+
+def _decode(path: Path, raw: bytes, problems: list[CorpusProblem]) -> str | None:
+    try:
+        return unicodedata.normalize("NFC", raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(CorpusProblem(str(path), line, None, f"encodage invalide (UTF-8 attendu) : {error.reason}"))
+        return None
+
+
+def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) -> tuple[dict, list[str], str] | None:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != _FENCE:
+        problems.append(CorpusProblem(str(path), 1, None, "en-tête manquant : le fichier doit commencer par '---'"))
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == _FENCE)
+    except StopIteration:
+        problems.append(CorpusProblem(str(path), 1, None, "en-tête non fermé : ligne '---' de fin introuvable"))
+        return None
+    header_lines = lines[:end]
+    try:
+        header = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        problems.append(CorpusProblem(str(path), line, None, f"en-tête YAML invalide : {problem}"))
+        return None
+    if not isinstance(header, dict):
+        problems.append(CorpusProblem(str(path), 2, None, "l’en-tête doit être une suite de champs « nom: valeur »"))
+        return None
+    return header, header_lines, "\n".join(lines[end + 1 :])
+
+
+def _text_list(value: object) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return not any(str(item).strip() for item in value)
+    return False
+
+
+def _objectives(value: object) -> tuple[ObjectiveItem, ...] | None:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        return None
+    items = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str) or not entry["text"].strip():
+            return None
+        items.append(
+            ObjectiveItem(
+                section=str(entry.get("section") or ""),
+                heading=str(entry.get("heading") or ""),
+                text=normalise_space(entry["text"]),
+            )
+        )
+    return tuple(items)
+
+
+def _validate(path: Path, header: dict, lines: list[str], body: str, problems: list[CorpusProblem]) -> Programme | None:
+    start = len(problems)
+
+    def report(name: str, message: str) -> None:
+        problems.append(CorpusProblem(str(path), _field_line(lines, name) or 1, name, message))
+
+    for name in REQUIRED_FIELDS:
+        if _is_blank(header.get(name)):
+            report(name, "champ obligatoire manquant ou vide")
+    for name in ("id", "title", "region", "status", "source"):
+        if header.get(name) is not None and not isinstance(header[name], str):
+            report(name, "doit être un texte")
+    countries = _text_list(header.get("countries"))
+    if header.get("countries") is not None and (countries is None or not all(c.strip() for c in countries)):
+        report("countries", "doit être une liste de noms de pays non vides")
+    status = header.get("status")
+    if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
+        report("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})")
+    objectives = _objectives(header.get("objectives"))
+    if objectives is None:
+        report("objectives", "doit être une liste d’éléments avec au moins un champ « text »")
+    notes = _text_list(header.get("notes") or [])
+    if notes is None:
+        report("notes", "doit être une liste de textes")
+    description = tuple(p.strip() for p in body.split("\n\n") if p.strip())
+    if not description:
+        problems.append(CorpusProblem(str(path), len(lines) + 2, "description", "description vide après l’en-tête"))
+    if len(problems) > start:
+        return None
+    return Programme(
+        id=header["id"].strip(),
+        title=header["title"].strip(),
+        region=header["region"].strip(),
+        countries=tuple(c.strip() for c in countries or ()),
+        status=status.strip(),  # type: ignore[union-attr]
+        description=tuple(normalise_space(p) for p in description),
+        objectives=objectives or (),
+        notes=tuple(notes or ()),
+        source=header["source"].strip(),
+        path=str(path),
+    )
+
+
+def read_record(path: Path, problems: list[CorpusProblem]) -> Programme | None:
+    """Read and validate one record file, appending any problem found."""
+    text = _decode(path, path.read_bytes(), problems)
+    if text is None:
+        return None
+    parts = _split_front_matter(path, text, problems)
+    if parts is None:
+        return None
+    return _validate(path, *parts, problems)
+
+
+def record_paths(directory: Path) -> list[Path]:
+    """Record files of a corpus directory, in name order."""
+    return sorted(p for p in directory.glob(f"*{RECORD_SUFFIX}") if p.is_file())
+
+
+def load_corpus(directory: Path) -> list[Programme]:
+    """Load and validate every record; raise :class:`CorpusError` listing all problems."""
+    problems: list[CorpusProblem] = []
+    if not directory.is_dir():
+        raise CorpusError([CorpusProblem(str(directory), None, None, "dossier du corpus introuvable")])
+    paths = record_paths(directory)
+    if not paths:
+        raise CorpusError([CorpusProblem(str(directory), None, None, "aucune fiche programme (*.md) trouvée")])
+    programmes = [p for p in (read_record(path, problems) for path in paths) if p is not None]
+    _check_unique_ids(programmes, problems)
+    if problems:
+        raise CorpusError(problems)
+    return programmes
+
+
+def _check_unique_ids(programmes: Iterable[Programme], problems: list[CorpusProblem]) -> None:
+    seen: dict[str, str] = {}
+    for programme in programmes:
+        if programme.id in seen:
+            lines = Path(programme.path).read_text(encoding="utf-8").split("\n")
+            problems.append(
+                CorpusProblem(
+                    programme.path,
+                    _field_line(lines, "id"),
+                    "id",
+                    f"identifiant « {programme.id} » déjà utilisé par {seen[programme.id]}",
+                )
+            )
+        else:
+            seen[programme.id] = programme.path

@@ -1,0 +1,67 @@
+"""Import the published page into record files, idempotently.
+
+The importer remembers the hash of every file it wrote in ``.import-manifest.json``.
+A record whose file no longer matches that hash was edited by hand and is not
+overwritten unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.corpus import RECORD_SUFFIX, content_hash, render_record
+from indexer.source_page import parse_page
+
+MANIFEST_NAME = ".import-manifest.json"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def _read_manifest(out_dir: Path) -> dict[str, str]:
+    path = out_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def import_page(page: Path, out_dir: Path, source_name: str | None = None, force: bool = False) -> ImportReport:
+    """Split ``page`` into record files in ``out_dir``; see the module docstring."""
+    source = source_name or f"sources/{page.name}"
+    programmes = parse_page(page.read_text(encoding="utf-8"), source, str(page))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = _read_manifest(out_dir)
+    report = ImportReport()
+    for programme in programmes:
+        name = programme.id + RECORD_SUFFIX
+        target = out_dir / name
+        text = render_record(programme)
+        if target.exists():
+            current = target.read_text(encoding="utf-8")
+            if current == text:
+                report.unchanged.append(name)
+                manifest[name] = content_hash(text)
+                continue
+            if manifest.get(name) != content_hash(current) and not force:
+                report.refused.append(name)
+                continue
+        _write_atomically(target, text)
+        manifest[name] = content_hash(text)
+        report.written.append(name)
+    _write_atomically(out_dir / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return report

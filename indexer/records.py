@@ -1,0 +1,80 @@
+"""The programme record: one frozen dataclass, shared by the importer, the loader and the index."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+_WHITESPACE_RE = re.compile(r"[ \t\r\n\u00a0\u202f]+")
+
+
+def normalise_space(text: str) -> str:
+    """Collapse whitespace runs to one space; a run of no-break spaces stays a no-break space."""
+
+    def collapse(match: re.Match[str]) -> str:
+        kept = match.group(0).strip(" \t\r\n")
+        return kept[0] if kept else " "
+
+    return _WHITESPACE_RE.sub(collapse, text).strip()
+
+
+#: Status values the page uses; anything else is a validation error.
+KNOWN_STATUSES: tuple[str, ...] = ("En cours", "Activités achevées")
+
+
+@dataclass(frozen=True)
+class ObjectiveItem:
+    """One pillar, objective or result area.
+
+    ``section`` is the heading the text gives the list (« Piliers d’action »),
+    ``heading`` the item's own title when it has one (« AIDE À LA RÉINTÉGRATION »).
+    """
+
+    section: str
+    text: str
+    heading: str = ""
+
+    def full_text(self) -> str:
+        """Section, heading and text as one searchable string."""
+        return " ".join(part for part in (self.section, self.heading, self.text) if part)
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One EU–IOM programme as stored in ``corpus/programmes/<id>.md``."""
+
+    id: str
+    title: str
+    region: str
+    countries: tuple[str, ...]
+    status: str
+    description: tuple[str, ...]
+    objectives: tuple[ObjectiveItem, ...] = ()
+    notes: tuple[str, ...] = ()
+    source: str = ""
+    path: str = field(default="", compare=False)
+
+    @property
+    def description_text(self) -> str:
+        """Description paragraphs joined by blank lines."""
+        return "\n\n".join(self.description)
+
+    @property
+    def objectives_text(self) -> str:
+        """Every objective item (with its headings), one per line."""
+        return "\n".join(item.full_text() for item in self.objectives)
+
+    @property
+    def notes_text(self) -> str:
+        """Notes joined by blank lines."""
+        return "\n\n".join(self.notes)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict of the record (lists, not tuples; no file path)."""
+        data = asdict(self)
+        data.pop("path")
+        data["countries"] = list(self.countries)
+        data["description"] = list(self.description)
+        data["notes"] = list(self.notes)
+        data["objectives"] = [asdict(item) for item in self.objectives]
+        return data

@@ -1,0 +1,81 @@
+"""Index generations on disk.
+
+``<root>/CURRENT`` names the live generation directory (``gen-…``). Each
+generation holds the Whoosh index, ``meta.json`` (fingerprint, analyser
+version, counts) and ``vocabulary.json`` (surface forms for suggestions).
+The pointer is replaced atomically, so readers always see a complete index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+POINTER_NAME = "CURRENT"
+META_NAME = "meta.json"
+VOCABULARY_NAME = "vocabulary.json"
+GENERATION_PREFIX = "gen-"
+DEFAULT_INDEX_DIR = "var/index"
+
+
+class IndexUnavailable(Exception):
+    """No usable index: missing, unreadable or built by another analyser version."""
+
+
+def default_index_dir() -> Path:
+    """``SEARCH_INDEX_DIR`` from the environment, else ``var/index``."""
+    return Path(os.environ.get("SEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One built index directory and its metadata."""
+
+    path: Path
+    meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def current_generation_name(root: Path) -> str | None:
+    """The generation the pointer names, or None when there is no pointer."""
+    try:
+        return (root / POINTER_NAME).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def read_generation(root: Path, name: str) -> Generation:
+    """Load a generation's metadata; raise :class:`IndexUnavailable` if unreadable."""
+    path = root / name
+    try:
+        meta = json.loads((path / META_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexUnavailable(f"génération {name} illisible : {error}") from error
+    return Generation(path=path, meta=meta)
+
+
+def current_generation(root: Path) -> Generation:
+    """The live generation; raise :class:`IndexUnavailable` when none is built."""
+    name = current_generation_name(root)
+    if name is None:
+        raise IndexUnavailable(f"aucun index construit dans {root} (lancez « make index »)")
+    return read_generation(root, name)
+
+
+def switch_to(root: Path, name: str) -> None:
+    """Atomically point ``CURRENT`` at generation ``name``."""
+    temporary = root / f".{POINTER_NAME}.{os.getpid()}.tmp"
+    temporary.write_text(name + "\n", encoding="utf-8")
+    os.replace(temporary, root / POINTER_NAME)
+
+
+def generation_names(root: Path) -> list[str]:
+    """Generation directories present on disk, oldest first (names sort by time)."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith(GENERATION_PREFIX))

@@ -1,0 +1,29 @@
+"""Shared fixtures: the real corpus, a real index built once per session with the real indexer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build_index
+from indexer.corpus import load_corpus
+from indexer.records import Programme
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = ROOT / "corpus" / "programmes"
+ACRONYMS = ROOT / "corpus" / "acronyms.txt"
+SOURCE_PAGE = ROOT / "corpus" / "sources" / "actions-ue-oim.fr.txt"
+
+
+@pytest.fixture(scope="session")
+def programmes() -> list[Programme]:
+    return load_corpus(CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of the six programmes, built once with the real builder."""
+    root = tmp_path_factory.mktemp("index")
+    build_index(CORPUS_DIR, root, ACRONYMS)
+    return root
