@@ -26,7 +26,7 @@ from whoosh.lang import stopwords_for_language
 
 #: Bump when the analyser's output changes: indexes built with another version
 #: are refused by the web app until rebuilt.
-ANALYZER_VERSION = "fr-1"
+ANALYZER_VERSION = "fr-2"
 
 _APOSTROPHES = "'’ʼ‘"
 _HYPHENS = "-‐‑"

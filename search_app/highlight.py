@@ -1,0 +1,143 @@
+"""Highlighted snippets and « Pourquoi ce résultat ? », from the analyser's offsets.
+
+The stored text is analysed with the index's analyser (so a query
+« reintegration » marks « réintégration », « migrants » marks « migrant »),
+matched tokens are located by their original character offsets, the best
+windows are cut on word boundaries, and the text is escaped *before* the
+``<mark>`` tags are added. This is the only place that produces markup from
+corpus text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from whoosh.analysis.analyzers import CompositeAnalyzer
+
+from indexer.analysis import fold
+from search_app.query_builder import QueryTerms
+
+MAX_FRAGMENT_CHARS = 300
+MAX_FRAGMENTS = 2
+CONTEXT_BEFORE = 60
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A matched span of the original text and the typed word it answers."""
+
+    start: int
+    end: int
+    typed: str
+
+
+def find_matches(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> list[Match]:
+    """Spans of ``text`` whose analysed term matches a query term or prefix (merged, in order)."""
+    if not terms.terms and not terms.prefixes:
+        return []
+    spans: list[Match] = []
+    for token in analyzer(text, chars=True, mode="index"):
+        if getattr(token, "joined", False):
+            continue
+        typed = terms.terms.get(token.text)
+        if typed is None and terms.prefixes:
+            folded = token.text
+            typed = next((word for prefix, word in terms.prefixes.items() if folded.startswith(prefix)), None)
+            if typed is None:
+                typed = _prefix_match_on_surface(text[token.startchar : token.endchar], terms.prefixes)
+        if typed is not None:
+            spans.append(Match(token.startchar, token.endchar, typed))
+    return spans
+
+
+def _prefix_match_on_surface(surface: str, prefixes: dict[str, str]) -> str | None:
+    folded = fold(surface)
+    return next((word for prefix, word in prefixes.items() if folded.startswith(prefix)), None)
+
+
+def _snap_start(text: str, position: int) -> int:
+    if position <= 0:
+        return 0
+    space = text.rfind(" ", 0, position)
+    return 0 if space < 0 else space + 1
+
+
+def _snap_end(text: str, position: int) -> int:
+    if position >= len(text):
+        return len(text)
+    space = text.rfind(" ", 0, position)
+    return position if space <= 0 else space
+
+
+def _windows(text: str, matches: list[Match]) -> list[tuple[int, int]]:
+    """Up to MAX_FRAGMENTS non-overlapping windows, best (most distinct words) first, then in text order."""
+    candidates = []
+    for match in matches:
+        start = _snap_start(text, max(0, match.start - CONTEXT_BEFORE))
+        end = _snap_end(text, start + MAX_FRAGMENT_CHARS)
+        end = max(end, min(match.end, len(text)))
+        inside = [m for m in matches if m.start >= start and m.end <= end]
+        candidates.append((len({m.typed for m in inside}), len(inside), -start, start, end))
+    chosen: list[tuple[int, int]] = []
+    for *_, start, end in sorted(candidates, reverse=True):
+        if all(end <= s or start >= e for s, e in chosen):
+            chosen.append((start, end))
+        if len(chosen) == MAX_FRAGMENTS:
+            break
+    return sorted(chosen)
+
+
+def _marked(text: str, start: int, end: int, matches: Iterable[Match]) -> Markup:
+    pieces: list[str] = []
+    cursor = start
+    for match in matches:
+        if match.start < cursor or match.end > end:
+            continue
+        pieces.append(escape(text[cursor : match.start]))
+        pieces.append(Markup("<mark>%s</mark>") % text[match.start : match.end])
+        cursor = match.end
+    pieces.append(escape(text[cursor:end]))
+    return Markup("").join(pieces)
+
+
+def snippet(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup | None:
+    """The highlighted snippet of one field, or None when nothing in it matches."""
+    matches = find_matches(analyzer, text, terms)
+    if not matches:
+        return None
+    fragments = []
+    for start, end in _windows(text, matches):
+        body = _marked(text, start, end, matches)
+        prefix = ELLIPSIS + " " if start > 0 else ""
+        suffix = " " + ELLIPSIS if end < len(text) else ""
+        fragments.append(Markup("%s%s%s") % (prefix, body, suffix))
+    return Markup(" ").join(fragments)
+
+
+def mark_all(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup:
+    """The whole text, escaped, with every matched word marked."""
+    return _marked(text, 0, len(text), find_matches(analyzer, text, terms))
+
+
+def lead(text: str) -> Markup:
+    """The escaped start of a text, cut on a word boundary (when no word matched in it)."""
+    end = _snap_end(text, MAX_FRAGMENT_CHARS)
+    return escape(text[:end]) + (Markup(" " + ELLIPSIS) if end < len(text) else Markup(""))
+
+
+def explain(analyzer: CompositeAnalyzer, texts: dict[str, str], terms: QueryTerms) -> dict[str, list[str]]:
+    """Per field, « typed ≈ found » pairs (or just the word when identical), from the analyser."""
+    explanation: dict[str, list[str]] = {}
+    for fieldname, text in texts.items():
+        pairs: list[str] = []
+        for match in find_matches(analyzer, text, terms):
+            found = text[match.start : match.end]
+            pair = found if found.lower() == match.typed.lower() else f"{match.typed} ≈ {found}"
+            if pair not in pairs:
+                pairs.append(pair)
+        if pairs:
+            explanation[fieldname] = pairs
+    return explanation

@@ -1,0 +1,185 @@
+"""The live index generation, opened once and refreshed when ``CURRENT`` changes.
+
+Everything that only depends on the generation is computed when it is opened,
+not per request: facet bitsets (Python ints, one bit per document), the title
+order, display names of facet values, the suggestion vocabulary. A search then
+only intersects bitsets. Searchers are kept per thread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.searching import Searcher
+
+from indexer.analysis import ANALYZER_VERSION, fold
+from indexer.schema import FACET_FIELDS
+from indexer.slugs import slugify
+from indexer.store import POINTER_NAME, VOCABULARY_NAME, IndexUnavailable, current_generation
+
+#: How often (seconds) a broken or missing index is looked at again.
+RETRY_SECONDS = 1.0
+
+
+def bits_of(docnums: object) -> int:
+    """A bitset (int) with one bit set per document number."""
+    value = 0
+    for docnum in docnums:  # type: ignore[attr-defined]
+        value |= 1 << docnum
+    return value
+
+
+def docnums_of(bits: int) -> list[int]:
+    """Document numbers of a bitset, ascending."""
+    numbers = []
+    while bits:
+        low = bits & -bits
+        numbers.append(low.bit_length() - 1)
+        bits ^= low
+    return numbers
+
+
+@dataclass
+class FacetValue:
+    """One value of a facet in this generation."""
+
+    key: str
+    label: str
+    bits: int
+
+
+@dataclass
+class GenerationState:
+    """An opened generation and everything derived from it."""
+
+    name: str
+    meta: dict
+    index: whoosh_index.Index
+    analyzer: CompositeAnalyzer
+    all_bits: int
+    facets: dict[str, dict[str, FacetValue]]
+    title_order: list[int]
+    vocabulary: dict[str, list]
+    vocabulary_keys: list[str]
+    titles: list[tuple[str, str, str]]  # (folded title, title, id)
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def documents(self) -> int:
+        return int(self.meta.get("documents", 0))
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher for the generation."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.index.searcher()
+            self._local.searcher = searcher
+        return searcher
+
+    def words_starting_with(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """Most frequent vocabulary words (surface form, count) starting with a folded prefix."""
+        start = bisect.bisect_left(self.vocabulary_keys, prefix)
+        matches = []
+        for key in self.vocabulary_keys[start:]:
+            if not key.startswith(prefix):
+                break
+            surface, count = self.vocabulary[key]
+            matches.append((surface, count))
+        matches.sort(key=lambda item: (-item[1], fold(item[0])))
+        return matches[:limit]
+
+
+def _facet_values(index: whoosh_index.Index, meta: dict) -> dict[str, dict[str, FacetValue]]:
+    facets: dict[str, dict[str, FacetValue]] = {}
+    with index.reader() as reader:
+        for facet, fieldname in FACET_FIELDS.items():
+            labels = {slugify(value): value for value in meta.get("facets", {}).get(facet, {})}
+            values = {}
+            for term in reader.lexicon(fieldname):
+                key = term.decode("utf-8") if isinstance(term, bytes) else term
+                bits = bits_of(reader.postings(fieldname, term).all_ids())
+                values[key] = FacetValue(key=key, label=labels.get(key, key), bits=bits)
+            facets[facet] = values
+    return facets
+
+
+def open_generation(root: Path) -> GenerationState:
+    """Open the live generation and precompute its per-generation data."""
+    generation = current_generation(root)
+    version = generation.meta.get("analyzer_version")
+    if version != ANALYZER_VERSION:
+        raise IndexUnavailable(
+            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
+            "reconstruisez-le (python -m indexer build --force)"
+        )
+    try:
+        index = whoosh_index.open_dir(str(generation.path))
+        vocabulary = json.loads((generation.path / VOCABULARY_NAME).read_text(encoding="utf-8"))
+        facets = _facet_values(index, generation.meta)
+        with index.searcher() as searcher:
+            stored = [(docnum, fields) for docnum, fields in enumerate(searcher.all_stored_fields())]
+            doc_count = searcher.doc_count_all()
+    except Exception as error:  # any failure to read the files means the index is unusable
+        raise IndexUnavailable(f"index « {generation.name} » illisible : {error}") from error
+    titles = sorted((fold(fields["title"]), fields["title"], fields["id"]) for _, fields in stored)
+    title_order = [docnum for docnum, _ in sorted(stored, key=lambda item: (fold(item[1]["title"]), item[1]["id"]))]
+    return GenerationState(
+        name=generation.name,
+        meta=generation.meta,
+        index=index,
+        analyzer=index.schema["description"].analyzer,
+        all_bits=(1 << doc_count) - 1,
+        facets=facets,
+        title_order=title_order,
+        vocabulary=vocabulary,
+        vocabulary_keys=sorted(vocabulary),
+        titles=titles,
+    )
+
+
+class IndexHolder:
+    """Hands out the live :class:`GenerationState`, reopening when the pointer changes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._state: GenerationState | None = None
+        self._pointer_stamp: tuple[int, int] | None = None
+        self._error: IndexUnavailable | None = None
+        self._checked_at = 0.0
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.root / POINTER_NAME)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns)
+
+    def current(self) -> GenerationState:
+        """The live generation; raise :class:`IndexUnavailable` with the reason if there is none."""
+        stamp = self._stamp()
+        if self._state is not None and stamp == self._pointer_stamp:
+            return self._state
+        with self._lock:
+            if self._state is not None and stamp == self._pointer_stamp:
+                return self._state
+            recently = time.monotonic() - self._checked_at < RETRY_SECONDS
+            if self._error is not None and stamp == self._pointer_stamp and recently:
+                raise self._error
+            self._checked_at = time.monotonic()
+            self._pointer_stamp = stamp
+            try:
+                self._state = open_generation(self.root)
+                self._error = None
+            except IndexUnavailable as error:
+                self._state, self._error = None, error
+                raise
+            return self._state

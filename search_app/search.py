@@ -1,0 +1,269 @@
+"""The search service: a typed request in, a typed page out. No Flask here.
+
+One call does the whole request: parse (with repairs), build the Whoosh query
+through the index's analyser, match (AND, then OR if AND finds nothing),
+disjunctive facet counts, ranking (BM25F, ties by title) or title order, the
+page of hits with snippets and explanations, and a spelling suggestion.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.reading import IndexReader
+
+from indexer.schema import SEARCH_FIELDS, SNIPPET_FIELDS
+from search_app import highlight
+from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
+from search_app.index_state import GenerationState, IndexHolder, bits_of, docnums_of
+from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
+from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
+from search_app.suggest import correction, similar_words
+
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 50
+MAX_RESULT_DEPTH = 1000
+SORTS = ("relevance", "title")
+SIMILAR_LIMIT = 5
+EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the user asked for; facet values as typed (they are normalised to keys here)."""
+
+    text: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    sort: str = "relevance"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result with its highlighted snippets and why it matched."""
+
+    id: str
+    title: str
+    region: str
+    countries: tuple[str, ...]
+    status: str
+    score: float | None
+    snippets: dict[str, Markup]
+    matched: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """Everything a results page or the JSON API shows."""
+
+    request: SearchRequest
+    understood_as: str
+    notices: list[str]
+    fallback: str | None
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetCount]]
+    selected: dict[str, tuple[str, ...]]
+    suggestion: str | None
+    ignored_words: list[str]
+    generation: str
+    elapsed_ms: float
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-min(self.total, MAX_RESULT_DEPTH) // self.request.per_page))
+
+
+@dataclass(frozen=True)
+class ProgrammeDetail:
+    """A whole record, highlighted when reached from a search, with similar programmes."""
+
+    record: dict
+    description: list[Markup]
+    objectives: list[dict]
+    notes: list[Markup]
+    similar: list[dict]
+
+
+class SearchService:
+    """Runs searches against the live generation under ``index_root``."""
+
+    def __init__(self, index_root: Path) -> None:
+        self.holder = IndexHolder(index_root)
+
+    def status(self) -> GenerationState:
+        """The live generation (raises IndexUnavailable with the reason)."""
+        return self.holder.current()
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Run one search; see the module docstring."""
+        started = time.perf_counter()
+        state = self.holder.current()
+        searcher = state.searcher()
+        parsed = parse_query(request.text)
+        selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
+        filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
+        builder = QueryBuilder(state.analyzer, searcher.reader(), lambda w, d: similar_words(state, w, d))
+        built, matched, fallback = self._match(state, builder, parsed)
+        final = apply_filters(matched, filters)
+        notices = list(parsed.notices) + (built.terms.notices if built else [])
+        if built and built.terms.stopped:
+            notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
+        hits = self._hits(state, request, built, final, notices)
+        return SearchPage(
+            request=request,
+            understood_as=parsed.understood_as,
+            notices=notices,
+            fallback=fallback,
+            total=final.bit_count(),
+            hits=hits,
+            facets=facet_counts(state, matched, filters, selected),
+            selected=selected,
+            suggestion=self._suggestion(state, parsed, built),
+            ignored_words=built.terms.stopped if built else [],
+            generation=state.name,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _match(
+        self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
+    ) -> tuple[BuiltQuery | None, int, str | None]:
+        """(built query, matching documents as bits, fallback) — AND first, then OR."""
+        if parsed.tree is None:
+            return None, state.all_bits, None
+        built = builder.build(parsed.tree)
+        if built.query is wq.NullQuery and not (built.terms.terms or built.terms.prefixes):
+            return built, state.all_bits, None  # only stop words: browse everything
+        searcher = state.searcher()
+        matched = bits_of(searcher.docs_for_query(built.query))
+        if matched == 0 and isinstance(parsed.tree, And):
+            relaxed = builder.build(parsed.tree, mode="or")
+            relaxed_matched = bits_of(searcher.docs_for_query(relaxed.query))
+            if relaxed_matched:
+                return relaxed, relaxed_matched, "or"
+        return built, matched, None
+
+    def _ordered(
+        self, state: GenerationState, request: SearchRequest, built: BuiltQuery | None, final: int
+    ) -> list[tuple[int, float | None]]:
+        """(docnum, score) of the requested page, in display order."""
+        offset = (request.page - 1) * request.per_page
+        if offset >= MAX_RESULT_DEPTH or final == 0:
+            return []
+        limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
+        if built is None or request.sort == "title" or not (built.terms.terms or built.terms.prefixes):
+            ordered = [d for d in state.title_order if final >> d & 1]
+            return [(d, None) for d in ordered[offset:limit]]
+        searcher = state.searcher()
+        facet = sorting.MultiFacet([sorting.ScoreFacet(), sorting.FieldFacet("title_sort")])
+        allowed = set(docnums_of(final)) if final != state.all_bits else None
+        results = searcher.search(built.query, limit=limit, filter=allowed, sortedby=facet)
+        # With a MultiFacet sort, each hit's "score" is its sort key: (-BM25F score, folded title).
+        return [(hit.docnum, -hit.score[0]) for hit in results][offset:limit]
+
+    def _hits(
+        self, state: GenerationState, request: SearchRequest, built: BuiltQuery | None, final: int, notices: list[str]
+    ) -> list[Hit]:
+        if (request.page - 1) * request.per_page >= MAX_RESULT_DEPTH:
+            notices.append(f"Seuls les {MAX_RESULT_DEPTH} premiers résultats peuvent être parcourus.")
+        searcher = state.searcher()
+        terms = built.terms if built else QueryTerms()
+        hits = []
+        for docnum, score in self._ordered(state, request, built, final):
+            record = searcher.stored_fields(docnum)["record"]
+            hits.append(_hit(state, record, score, terms))
+        return hits
+
+    def _suggestion(self, state: GenerationState, parsed: ParsedQuery, built: BuiltQuery | None) -> str | None:
+        if built is None or parsed.tree is None:
+            return None
+        reader = state.searcher().reader()
+        replacements: dict[str, str] = {}
+        for node in positive_words(parsed.tree):
+            if not isinstance(node, Word) or node.prefix or node.fuzzy:
+                continue
+            tokens = [t.text for t in state.analyzer(node.text, mode="query")]
+            if tokens and not any(_known(reader, term) for term in tokens):
+                fixed = correction(state, node.text)
+                if fixed:
+                    replacements[node.text] = fixed
+        if not replacements:
+            return None
+        text = parsed.understood_as
+        for typed, fixed in replacements.items():
+            text = text.replace(typed, fixed)
+        return text.replace(" ET ", " ")
+
+    def programme(self, programme_id: str, text: str = "") -> ProgrammeDetail | None:
+        """The whole record of one programme (None if unknown), highlighted for ``text``."""
+        state = self.holder.current()
+        searcher = state.searcher()
+        docnum = searcher.document_number(id=programme_id)
+        if docnum is None:
+            return None
+        record = searcher.stored_fields(docnum)["record"]
+        terms = QueryTerms()
+        parsed = parse_query(text)
+        if parsed.tree is not None:
+            terms = QueryBuilder(state.analyzer, searcher.reader()).build(parsed.tree).terms
+
+        def mark(value: str) -> Markup:
+            return highlight.mark_all(state.analyzer, value, terms)
+
+        return ProgrammeDetail(
+            record=record,
+            description=[mark(p) for p in record["description"]],
+            objectives=[
+                {**item, "marked": mark(item["text"]), "heading_marked": mark(item.get("heading") or "")}
+                for item in record["objectives"]
+            ],
+            notes=[mark(n) for n in record["notes"]],
+            similar=self._similar(state, docnum, record),
+        )
+
+    def _similar(self, state: GenerationState, docnum: int, record: dict) -> list[dict]:
+        searcher = state.searcher()
+        text = "\n".join([*record["description"], *(o["text"] for o in record["objectives"])])
+        results = searcher.more_like(docnum, "description", text=text, top=SIMILAR_LIMIT + 1, numterms=12)
+        similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
+        return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
+
+
+def _known(reader: IndexReader, term: str) -> bool:
+    return any(reader.doc_frequency(fieldname, term) for fieldname in SEARCH_FIELDS)
+
+
+def _hit(state: GenerationState, record: dict, score: float | None, terms: QueryTerms) -> Hit:
+    texts = {
+        "title": record["title"],
+        "countries": ", ".join(record["countries"]),
+        "region": record["region"],
+        "description": "\n\n".join(record["description"]),
+        "objectives": "\n".join(
+            " ".join(p for p in (o.get("section"), o.get("heading"), o["text"]) if p) for o in record["objectives"]
+        ),
+        "notes": "\n\n".join(record["notes"]),
+    }
+    snippets: dict[str, Markup] = {}
+    for fieldname in SNIPPET_FIELDS:
+        marked = highlight.snippet(state.analyzer, texts[fieldname], terms)
+        if marked:
+            snippets[fieldname] = marked
+    if not snippets:
+        snippets["description"] = highlight.lead(texts["description"])
+    return Hit(
+        id=record["id"],
+        title=record["title"],
+        region=record["region"],
+        countries=tuple(record["countries"]),
+        status=record["status"],
+        score=round(score, 4) if score is not None else None,
+        snippets=snippets,
+        matched=highlight.explain(state.analyzer, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
+    )
