@@ -1,0 +1,71 @@
+"""The JSON API: thin functions over the search service."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from indexer.store import IndexUnavailable
+from search_app.errors import ApiError
+from search_app.openapi import openapi_document
+from search_app.params import BadParameter, parse_search_args
+from search_app.presenters import programme_json, search_json
+from search_app.search import SearchService
+from search_app.search_log import log_search
+from search_app.suggest import completions
+
+bp = Blueprint("api", __name__)
+
+
+def _service() -> SearchService:
+    return current_app.extensions["search_service"]
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    """Search results as JSON."""
+    try:
+        params = parse_search_args(request.args, strict=True)
+    except BadParameter as error:
+        raise ApiError(400, str(error)) from error
+    page = _service().search(params.request)
+    log_search(page, "api")
+    return jsonify(search_json(page))
+
+
+@bp.get("/api/programmes/<programme_id>")
+def programme(programme_id: str) -> Response:
+    """One whole record as JSON."""
+    detail = _service().programme(programme_id)
+    if detail is None:
+        raise ApiError(404, f"Programme « {programme_id[:100]} » introuvable.")
+    return jsonify(programme_json(detail))
+
+
+@bp.get("/api/suggest")
+def suggest() -> Response:
+    """Autocomplete: words and programme titles starting with ``q``."""
+    text = (request.args.get("q") or "")[:100]
+    entries = completions(_service().status(), text)
+    suggestions = []
+    for entry in entries:
+        item: dict[str, str] = {"text": entry.text, "kind": entry.kind}
+        if entry.programme_id:
+            item["url"] = url_for("views.programme", programme_id=entry.programme_id)
+        suggestions.append(item)
+    return jsonify({"query": text, "suggestions": suggestions})
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 with the live generation, or 503 with the reason."""
+    try:
+        state = _service().status()
+    except IndexUnavailable as error:
+        return jsonify({"status": "unavailable", "error": str(error)}), 503
+    return jsonify({"status": "ok", "documents": state.documents, "index": state.name}), 200

@@ -1,0 +1,74 @@
+"""One error shape: HTML pages render ``error.html``; the API answers ``{"error": …}``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from indexer.store import IndexUnavailable
+
+logger = logging.getLogger(__name__)
+
+FRENCH_MESSAGES = {
+    400: "Requête invalide.",
+    404: "Page introuvable.",
+    405: "Méthode non autorisée : ce service ne répond qu’aux requêtes GET.",
+    413: "Requête trop volumineuse.",
+    414: "Adresse trop longue.",
+    500: "Erreur interne : la recherche n’a pas pu aboutir.",
+    503: "L’index de recherche est indisponible.",
+}
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def wants_json() -> bool:
+    """True for API and health routes."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def render_error(status: int, message: str) -> Response:
+    """The error response for the current request, HTML or JSON."""
+    if wants_json():
+        response = jsonify({"error": message})
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    response = render_error(status, FRENCH_MESSAGES.get(status, error.name))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _api_error(error: ApiError) -> Response:
+    return render_error(error.status, error.message)
+
+
+def _unavailable(error: IndexUnavailable) -> Response:
+    return render_error(503, f"{FRENCH_MESSAGES[503]} {error}")
+
+
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unexpected error", exc_info=error)
+    return render_error(500, FRENCH_MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(IndexUnavailable, _unavailable)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,183 @@
+"""The OpenAPI 3.0 document of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search_app.search import MAX_PER_PAGE, SORTS
+
+_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+_FACET_VALUE = {
+    "type": "object",
+    "required": ["value", "count", "selected"],
+    "properties": {"value": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"}},
+}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_RESULT = {
+    "type": "object",
+    "required": ["id", "title", "url", "region", "countries", "status", "score", "snippets", "matched"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "url": {"type": "string"},
+        "region": {"type": "string"},
+        "countries": _STRINGS,
+        "status": {"type": "string"},
+        "score": {"type": "number", "nullable": True},
+        "snippets": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matched": {"type": "object", "additionalProperties": _STRINGS},
+    },
+}
+_SEARCH = {
+    "type": "object",
+    "required": ["query", "understood_as", "fallback", "total", "page", "per_page", "results", "facets", "suggestion"],
+    "properties": {
+        "query": {"type": "string"},
+        "understood_as": {"type": "string"},
+        "notices": _STRINGS,
+        "fallback": {"type": "string", "nullable": True, "enum": ["or", None]},
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        "sort": {"type": "string", "enum": list(SORTS)},
+        "results": {"type": "array", "items": _RESULT},
+        "facets": {
+            "type": "object",
+            "required": ["region", "country", "status"],
+            "additionalProperties": {"type": "array", "items": _FACET_VALUE},
+        },
+        "suggestion": {"type": "string", "nullable": True},
+    },
+}
+_PROGRAMME = {
+    "type": "object",
+    "required": ["id", "title", "region", "countries", "status", "description", "objectives", "notes", "source"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "region": {"type": "string"},
+        "countries": _STRINGS,
+        "status": {"type": "string"},
+        "description": _STRINGS,
+        "objectives": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["section", "heading", "text"],
+                "properties": {
+                    "section": {"type": "string"},
+                    "heading": {"type": "string"},
+                    "text": {"type": "string"},
+                },
+            },
+        },
+        "notes": _STRINGS,
+        "source": {"type": "string"},
+        "similar": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_SUGGEST = {
+    "type": "object",
+    "required": ["query", "suggestions"],
+    "properties": {
+        "query": {"type": "string"},
+        "suggestions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "kind"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["word", "programme"]},
+                    "url": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_HEALTH = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "documents": {"type": "integer"},
+        "index": {"type": "string"},
+        "error": {"type": "string"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _facet_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description + " (répétable ; insensible aux accents et à la casse)",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    search_params = [
+        {"name": "q", "in": "query", "description": "requête (voir /aide)", "schema": {"type": "string"}},
+        _facet_param("region", "région"),
+        _facet_param("country", "pays"),
+        _facet_param("status", "statut"),
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
+    ]
+    unavailable = _json(_ERROR, "index indisponible")
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Recherche UE-OIM",
+            "version": "1.0.0",
+            "description": "Recherche dans les programmes UE-OIM.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Rechercher des programmes",
+                    "parameters": search_params,
+                    "responses": {
+                        "200": _json(_SEARCH, "résultats"),
+                        "400": _json(_ERROR, "paramètre invalide"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/programmes/{programme_id}": {
+                "get": {
+                    "summary": "Une fiche programme complète",
+                    "parameters": [
+                        {"name": "programme_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _json(_PROGRAMME, "fiche"),
+                        "404": _json(_ERROR, "inconnu"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Autocomplétion",
+                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": _json(_SUGGEST, "suggestions"), "503": unavailable},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "État du service",
+                    "responses": {"200": _json(_HEALTH, "en service"), "503": _json(_HEALTH, "index indisponible")},
+                }
+            },
+        },
+    }

@@ -1,0 +1,138 @@
+"""Turn service results into what templates and the JSON API show (URLs included).
+
+Facet values get their toggle URLs here (as Datasette does), so templates
+only loop over ready-made data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+
+from search_app.facets import FACETS, FacetCount
+from search_app.search import ProgrammeDetail, SearchPage
+
+FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut"}
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    """A facet value with the URL that toggles it."""
+
+    value: str
+    count: int
+    selected: bool
+    toggle_url: str
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A selected filter, shown as a removable chip."""
+
+    facet_label: str
+    value: str
+    remove_url: str
+
+
+def selected_values(page: SearchPage) -> dict[str, list[str]]:
+    """Selected facet values as written in the corpus, per facet."""
+    return {facet: [c.value for c in page.facets[facet] if c.selected] for facet in FACETS}
+
+
+def search_url(
+    text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1, **extra: object
+) -> str:
+    """The URL of a results page (only non-default parameters)."""
+    params: dict[str, object] = {"q": text} if text else {}
+    params.update({facet: values for facet, values in selected.items() if values})
+    if sort != "relevance":
+        params["sort"] = sort
+    if page > 1:
+        params["page"] = page
+    return url_for("views.search", **params)
+
+
+def facet_links(page: SearchPage) -> dict[str, list[FacetLink]]:
+    """Every facet value with its count and toggle URL."""
+    selected = selected_values(page)
+    links: dict[str, list[FacetLink]] = {}
+    for facet in FACETS:
+        links[facet] = []
+        for count in page.facets[facet]:
+            values = (
+                [v for v in selected[facet] if v != count.value] if count.selected else [*selected[facet], count.value]
+            )
+            url = search_url(page.request.text, {**selected, facet: values}, page.request.sort)
+            links[facet].append(FacetLink(count.value, count.count, count.selected, url))
+    return links
+
+
+def chips(page: SearchPage) -> list[Chip]:
+    """Selected filters with the URL that removes each one."""
+    selected = selected_values(page)
+    result = []
+    for facet in FACETS:
+        for value in selected[facet]:
+            rest = {**selected, facet: [v for v in selected[facet] if v != value]}
+            result.append(Chip(FACET_LABELS[facet], value, search_url(page.request.text, rest, page.request.sort)))
+    return result
+
+
+def clear_url(page: SearchPage) -> str:
+    """The results of the same words without any filter."""
+    return search_url(page.request.text, {}, page.request.sort)
+
+
+def page_url(page: SearchPage, number: int, sort: str | None = None) -> str:
+    """Another page (or sort) of the same results."""
+    return search_url(page.request.text, selected_values(page), sort or page.request.sort, number)
+
+
+def programme_url(programme_id: str, text: str) -> str:
+    """A programme's detail page, carrying the query so it can be highlighted."""
+    return (
+        url_for("views.programme", programme_id=programme_id, q=text)
+        if text
+        else url_for("views.programme", programme_id=programme_id)
+    )
+
+
+def _facet_json(counts: list[FacetCount]) -> list[dict[str, object]]:
+    return [{"value": c.value, "count": c.count, "selected": c.selected} for c in counts]
+
+
+def search_json(page: SearchPage) -> dict[str, object]:
+    """The JSON body of /api/search."""
+    text = page.request.text
+    return {
+        "query": text,
+        "understood_as": page.understood_as,
+        "notices": page.notices,
+        "fallback": page.fallback,
+        "total": page.total,
+        "page": page.request.page,
+        "per_page": page.request.per_page,
+        "sort": page.request.sort,
+        "results": [
+            {
+                "id": hit.id,
+                "title": hit.title,
+                "url": programme_url(hit.id, text),
+                "region": hit.region,
+                "countries": list(hit.countries),
+                "status": hit.status,
+                "score": hit.score,
+                "snippets": {name: str(markup) for name, markup in hit.snippets.items()},
+                "matched": hit.matched,
+            }
+            for hit in page.hits
+        ],
+        "facets": {facet: _facet_json(page.facets[facet]) for facet in FACETS},
+        "suggestion": page.suggestion,
+    }
+
+
+def programme_json(detail: ProgrammeDetail) -> dict[str, object]:
+    """The JSON body of /api/programmes/<id>: the whole record plus similar programmes."""
+    return {**detail.record, "similar": detail.similar}

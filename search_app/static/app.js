@@ -1,0 +1,105 @@
+// Progressive enhancement: autocomplete for the search box (ARIA combobox).
+// Everything works without this file.
+(function () {
+  "use strict";
+  const input = document.getElementById("q");
+  const list = document.getElementById("suggestions");
+  if (!input || !list || !window.fetch) return;
+  const url = input.dataset.suggestUrl;
+  let items = [];
+  let active = -1;
+  let timer = null;
+  let lastQuery = "";
+
+  function close() {
+    list.hidden = true;
+    list.replaceChildren();
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    items = [];
+    active = -1;
+  }
+
+  function highlight(index) {
+    active = index;
+    Array.from(list.children).forEach(function (li, i) {
+      li.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (index >= 0) input.setAttribute("aria-activedescendant", "suggestion-" + index);
+    else input.removeAttribute("aria-activedescendant");
+  }
+
+  function choose(index) {
+    const item = items[index];
+    if (!item) return;
+    if (item.kind === "programme" && item.url) {
+      window.location.assign(item.url);
+      return;
+    }
+    const words = input.value.split(/\s+/);
+    words[words.length - 1] = item.text;
+    input.value = words.join(" ");
+    close();
+    input.form.submit();
+  }
+
+  function render(suggestions) {
+    list.replaceChildren();
+    items = suggestions;
+    suggestions.forEach(function (item, i) {
+      const li = document.createElement("li");
+      li.id = "suggestion-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.textContent = item.text;
+      if (item.kind === "programme") {
+        const kind = document.createElement("span");
+        kind.className = "kind";
+        kind.textContent = "programme";
+        li.appendChild(kind);
+      }
+      li.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        choose(i);
+      });
+      list.appendChild(li);
+    });
+    const open = suggestions.length > 0;
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    active = -1;
+  }
+
+  function fetchSuggestions() {
+    const query = input.value.trim();
+    if (query.length < 2) { close(); return; }
+    if (query === lastQuery) return;
+    lastQuery = query;
+    fetch(url + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+      .then(function (data) { if (input.value.trim() === query) render(data.suggestions || []); })
+      .catch(close);
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    lastQuery = "";
+    timer = setTimeout(fetchSuggestions, 120);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      highlight((active + 1) % items.length);
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(active <= 0 ? items.length - 1 : active - 1);
+    } else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      choose(active);
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("blur", function () { setTimeout(close, 150); });
+})();

@@ -1,0 +1,68 @@
+"""HTML pages: thin functions that parse, call the service, and render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+
+from indexer.store import IndexUnavailable
+from search_app import presenters
+from search_app.params import parse_search_args
+from search_app.search import SearchService
+from search_app.search_log import log_search
+
+bp = Blueprint("views", __name__)
+
+
+def _service() -> SearchService:
+    return current_app.extensions["search_service"]
+
+
+@bp.get("/")
+def search() -> tuple[str, int]:
+    """The search page: results, facets, chips, pagination."""
+    params = parse_search_args(request.args, strict=False, allow_per_page=False)
+    try:
+        page = _service().search(params.request)
+    except IndexUnavailable as error:
+        return render_template(
+            "search.html", page=None, request_=params.request, unavailable=str(error), hidden_filters={}
+        ), 503
+    log_search(page, "html")
+    return render_template(
+        "search.html",
+        page=page,
+        request_=params.request,
+        problems=params.problems,
+        facets=presenters.facet_links(page),
+        chips=presenters.chips(page),
+        hidden_filters=presenters.selected_values(page),
+        clear_url=presenters.clear_url(page),
+        page_url=presenters.page_url,
+        programme_url=presenters.programme_url,
+        labels=presenters.FACET_LABELS,
+    ), 200
+
+
+@bp.get("/programmes/<programme_id>")
+def programme(programme_id: str) -> str:
+    """A programme's full record, highlighted when reached from a search."""
+    text = (request.args.get("q") or "")[:500]
+    detail = _service().programme(programme_id, text)
+    if detail is None:
+        abort(404)
+    back_url = presenters.search_url(text, {})
+    return render_template("programme.html", detail=detail, text=text, back_url=back_url)
+
+
+@bp.get("/aide")
+def help_page() -> str:
+    """How to write queries."""
+    return render_template("help.html")
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """OpenSearch description, so browsers can add the site as a search engine."""
+    response = make_response(render_template("opensearch.xml"))
+    response.mimetype = "application/opensearchdescription+xml"
+    return response
