@@ -108,13 +108,11 @@ def snippet(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup
     matches = find_matches(analyzer, text, terms)
     if not matches:
         return None
-    fragments = []
-    for start, end in _windows(text, matches):
-        body = _marked(text, start, end, matches)
-        prefix = ELLIPSIS + " " if start > 0 else ""
-        suffix = " " + ELLIPSIS if end < len(text) else ""
-        fragments.append(Markup("%s%s%s") % (prefix, body, suffix))
-    return Markup(" ").join(fragments)
+    windows = _windows(text, matches)
+    body = Markup(" " + ELLIPSIS + " ").join(_marked(text, start, end, matches) for start, end in windows)
+    prefix = ELLIPSIS + " " if windows[0][0] > 0 else ""
+    suffix = " " + ELLIPSIS if windows[-1][1] < len(text) else ""
+    return Markup("%s%s%s") % (prefix, body, suffix)
 
 
 def mark_all(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup:

@@ -98,6 +98,12 @@ def programme_url(programme_id: str, text: str) -> str:
     )
 
 
+def shows_understood_as(page: SearchPage) -> bool:
+    """Whether « Recherche comprise comme » adds anything to what the user typed."""
+    typed = " ".join(page.request.text.split())
+    return bool(page.understood_as) and page.understood_as.replace(" ET ", " ") != typed
+
+
 def _facet_json(counts: list[FacetCount]) -> list[dict[str, object]]:
     return [{"value": c.value, "count": c.count, "selected": c.selected} for c in counts]
 

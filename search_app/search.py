@@ -86,7 +86,7 @@ class ProgrammeDetail:
 
     record: dict
     description: list[Markup]
-    objectives: list[dict]
+    objective_sections: list[tuple[str, list[dict]]]
     notes: list[Markup]
     similar: list[dict]
 
@@ -219,10 +219,12 @@ class SearchService:
         return ProgrammeDetail(
             record=record,
             description=[mark(p) for p in record["description"]],
-            objectives=[
-                {**item, "marked": mark(item["text"]), "heading_marked": mark(item.get("heading") or "")}
-                for item in record["objectives"]
-            ],
+            objective_sections=_sections(
+                [
+                    {**item, "marked": mark(item["text"]), "heading_marked": mark(item.get("heading") or "")}
+                    for item in record["objectives"]
+                ]
+            ),
             notes=[mark(n) for n in record["notes"]],
             similar=self._similar(state, docnum, record),
         )
@@ -233,6 +235,17 @@ class SearchService:
         results = searcher.more_like(docnum, "description", text=text, top=SIMILAR_LIMIT + 1, numterms=12)
         similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
+
+
+def _sections(items: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Objective items grouped by consecutive section, in record order."""
+    sections: list[tuple[str, list[dict]]] = []
+    for item in items:
+        if sections and sections[-1][0] == item.get("section", ""):
+            sections[-1][1].append(item)
+        else:
+            sections.append((item.get("section", ""), [item]))
+    return sections
 
 
 def _known(reader: IndexReader, term: str) -> bool:
