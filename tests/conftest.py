@@ -27,3 +27,16 @@ def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("index")
     build_index(CORPUS_DIR, root, ACRONYMS)
     return root
+
+
+@pytest.fixture(scope="session")
+def app(index_root: Path):
+    """The real Flask app over the real session index."""
+    from search_app import create_app
+
+    return create_app({"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

@@ -1,0 +1,261 @@
+"""The Flask app through its test client, over a real index."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+AFG = "afghanistan-rada"
+OUEST = "afrique-centrale-et-de-l-ouest-initiative-conjointe"
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def facet_counts(data: dict, facet: str) -> dict[str, int]:
+    return {item["value"]: item["count"] for item in data["facets"][facet]}
+
+
+# --- HTML page -----------------------------------------------------------------------------
+
+
+def test_home_lists_all_programmes_browsable_by_facets(client):
+    page = soup(client.get("/"))
+    assert page.html["lang"] == "fr"
+    assert page.select_one("label[for=q]").get_text(strip=True) == "Rechercher des programmes"
+    assert len(page.select(".hit")) == 6
+    assert page.select_one("#results-title").get_text(strip=True) == "6 programmes"
+    assert page.select("main") and page.select("header") and page.select("footer")
+
+
+def test_results_have_title_link_meta_status_and_marked_snippets(client):
+    page = soup(client.get("/?q=reintegration"))
+    hit = page.select(".hit")[0]
+    link = hit.select_one(".hit-title a")
+    assert link["href"].startswith("/programmes/") and "q=reintegration" in link["href"]
+    assert hit.select_one(".status").get_text(strip=True) in ("En cours", "Activités achevées")
+    marks = {m.get_text() for m in page.select(".snippet mark")}
+    assert "réintégration" in marks, "an accent-less query marks the accented word"
+
+
+def test_accented_and_plain_queries_mark_the_same_words(client):
+    plain = {m.get_text() for m in soup(client.get("/?q=capacites")).select("mark")}
+    accented = {m.get_text() for m in soup(client.get("/?q=capacités")).select("mark")}
+    assert plain == accented and "capacités" in plain
+
+
+def test_stemming_marks_other_forms(client):
+    marks = {m.get_text() for m in soup(client.get("/?q=migrants")).select(".snippet mark")}
+    assert {"migrants", "migrant"} & marks and "migration" not in marks
+
+
+def test_why_this_result_lists_fields_and_words(client):
+    page = soup(client.get("/?q=reintegration"))
+    why = page.select_one("details.why").get_text(" ", strip=True)
+    assert "Pourquoi ce résultat ?" in why
+    assert "reintegration ≈ réintégration" in why
+
+
+def test_browse_with_filter_and_empty_query(client):
+    page = soup(client.get("/?region=Asie+et+Pacifique"))
+    titles = [a.get_text(strip=True) for a in page.select(".hit-title a")]
+    assert len(titles) == 2 and titles[0].startswith("Afghanistan")
+    chip = page.select_one(".chip")
+    assert "Région : Asie et Pacifique" in chip.get_text(" ", strip=True)
+    assert "region=" not in chip["href"]
+
+
+def test_facet_links_toggle_values_and_clear_all(client):
+    page = soup(client.get("/?q=migrants&country=Mali"))
+    selected = page.select(".facet-value.is-selected")
+    assert [s.select_one(".label").get_text() for s in selected] == ["Mali"]
+    assert "country=" not in selected[0]["href"]
+    assert page.select_one(".clear-all")["href"] == "/?q=migrants"
+
+
+def test_unknown_page_parameter_gets_french_message_and_defaults(client):
+    response = client.get("/?q=libye&page=abc")
+    assert response.status_code == 200
+    text = soup(response).get_text(" ")
+    assert "« page » doit être un entier" in text and "Valeur par défaut utilisée" in text
+
+
+def test_page_past_the_end_is_an_empty_page(client):
+    response = client.get("/?page=5")
+    assert response.status_code == 200
+    assert "au-delà des résultats" in soup(response).get_text(" ")
+
+
+def test_or_fallback_is_announced(client):
+    text = soup(client.get("/?q=libye+maroc+bangladesh")).get_text(" ")
+    assert "Aucun résultat pour tous les mots ; résultats contenant au moins un des mots" in text
+
+
+def test_repaired_query_says_how_it_was_understood(client):
+    text = soup(client.get('/?q=(retour+"volontaire')).get_text(" ")
+    assert "Recherche comprise comme" in text
+    assert "Guillemet non fermé" in text and "Parenthèse non fermée" in text
+
+
+def test_typo_gets_one_click_suggestion_with_accents(client):
+    page = soup(client.get("/?q=reintegraton"))
+    link = page.select_one(".suggestion a")
+    assert link.get_text() == "réintégration"
+    assert client.get(link["href"]).status_code == 200
+
+
+def test_correct_query_has_no_suggestion(client):
+    assert soup(client.get("/?q=réintégration")).select_one(".suggestion") is None
+
+
+def test_sort_by_title(client):
+    titles = [a.get_text() for a in soup(client.get("/?q=migrants&sort=title")).select(".hit-title a")]
+    assert titles == sorted(titles, key=lambda t: t.replace("’", "'").casefold())
+
+
+def test_detail_page_highlights_query_and_lists_similar(client):
+    page = soup(client.get(f"/programmes/{AFG}?q=irrigation"))
+    assert page.select_one("h1").get_text().startswith("Afghanistan")
+    assert [m.get_text() for m in page.select("mark")] == ["irrigation"]
+    similar = [a["href"] for a in page.select(".similar a")]
+    assert 0 < len(similar) <= 5 and f"/programmes/{AFG}" not in similar
+    assert page.select_one(".back a")["href"] == "/?q=irrigation"
+
+
+def test_unknown_programme_is_a_404_page(client):
+    response = client.get("/programmes/nope")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_help_and_opensearch(client):
+    assert "Syntaxe des requêtes" in client.get("/aide").get_data(as_text=True)
+    response = client.get("/opensearch.xml")
+    assert response.mimetype == "application/opensearchdescription+xml"
+    assert "{searchTerms}" in response.get_data(as_text=True)
+
+
+# --- JSON API ------------------------------------------------------------------------------
+
+
+def test_api_search_shape(client):
+    data = client.get("/api/search?q=reintegration&per_page=2").get_json()
+    assert set(data) >= {"query", "understood_as", "fallback", "total", "page", "per_page", "results", "facets",
+                         "suggestion"}
+    assert (data["total"], data["page"], data["per_page"], len(data["results"])) == (6, 1, 2, 2)
+    result = data["results"][0]
+    assert set(result) == {"id", "title", "url", "region", "countries", "status", "score", "snippets", "matched"}
+    assert result["url"] == f"/programmes/{result['id']}?q=reintegration"
+    assert "<mark>réintégration</mark>" in " ".join(result["snippets"].values())
+
+
+def test_api_pages_cover_all_results_once(client):
+    ids = []
+    for page in (1, 2, 3):
+        ids += [r["id"] for r in client.get(f"/api/search?per_page=2&page={page}").get_json()["results"]]
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_disjunctive_facet_counts(client):
+    data = client.get("/api/search?q=migrants&region=Asie+et+Pacifique").get_json()
+    # the region facet ignores its own filter: other regions still show what they would give
+    regions = facet_counts(data, "region")
+    assert regions["Asie et Pacifique"] == 2 and regions["Afrique australe"] == 1
+    assert data["total"] == 2
+    # other facets apply the region filter
+    assert facet_counts(data, "status") == {"Activités achevées": 2}
+    assert set(facet_counts(data, "country")) == {"Afghanistan", "Bangladesh"}
+
+
+def test_multi_select_is_or_within_and_across_facets(client):
+    both = client.get("/api/search?country=Mali&country=Afghanistan").get_json()
+    assert both["total"] == 2
+    narrowed = client.get("/api/search?country=Mali&country=Afghanistan&status=En+cours").get_json()
+    assert [r["id"] for r in narrowed["results"]] == [OUEST]
+
+
+@pytest.mark.parametrize("value", ["senegal", "Senegal", "Sénégal", "SÉNÉGAL"])
+def test_facet_values_match_accent_and_case_insensitively(client, value):
+    data = client.get(f"/api/search?country={value}").get_json()
+    assert [r["id"] for r in data["results"]] == [OUEST]
+    assert {"value": "Sénégal", "count": 1, "selected": True} in data["facets"]["country"]
+
+
+def test_facet_lists_are_ordered_by_count_then_name(client):
+    countries = client.get("/api/search").get_json()["facets"]["country"]
+    assert len(countries) == 30
+    keys = [(-c["count"], c["value"]) for c in countries]
+    assert countries[0]["value"] == "Afghanistan" and keys == sorted(keys, key=lambda k: (k[0], _folded(k[1])))
+
+
+def _folded(text: str) -> str:
+    from indexer.analysis import fold
+
+    return fold(text)
+
+
+def test_unknown_facet_value_gives_no_results_and_is_kept_selected(client):
+    data = client.get("/api/search?country=Atlantide").get_json()
+    assert data["total"] == 0
+    assert {"value": "atlantide", "count": 0, "selected": True} in data["facets"]["country"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=51", "per_page"),
+        ("per_page=x", "per_page"),
+        ("sort=date", "sort"),
+    ],
+)
+def test_api_invalid_parameters_are_400_with_message(client, query, message):
+    response = client.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_api_page_past_end_is_empty(client):
+    data = client.get("/api/search?page=99").get_json()
+    assert (data["total"], data["results"]) == (6, [])
+
+
+def test_api_sort_title(client):
+    titles = [r["title"] for r in client.get("/api/search?sort=title").get_json()["results"]]
+    assert titles[0].startswith("Afghanistan") and titles[-1].startswith("Moyen-Orient")
+
+
+def test_api_programme_record_and_404(client):
+    data = client.get(f"/api/programmes/{AFG}").get_json()
+    assert data["id"] == AFG and data["countries"] == ["Afghanistan"]
+    assert isinstance(data["objectives"], list) and data["objectives"][0]["section"] == "Objectif global"
+    missing = client.get("/api/programmes/nope")
+    assert missing.status_code == 404 and "error" in missing.get_json()
+
+
+def test_api_suggest_words_and_programmes(client):
+    data = client.get("/api/suggest?q=rein").get_json()
+    words = [s["text"] for s in data["suggestions"] if s["kind"] == "word"]
+    assert words[0] == "réintégration"
+    programmes = [s for s in data["suggestions"] if s["kind"] == "programme"]
+    assert programmes and all(s["url"].startswith("/programmes/") for s in programmes)
+    assert client.get("/api/suggest?q=afgh").get_json()["suggestions"][-1]["url"] == f"/programmes/{AFG}"
+
+
+def test_healthz_reports_generation(client, index_root):
+    data = client.get("/healthz").get_json()
+    assert data["status"] == "ok" and data["documents"] == 6
+    assert data["index"] == (index_root / "CURRENT").read_text().strip()
+
+
+def test_openapi_document(client):
+    data = client.get("/api/openapi.json").get_json()
+    assert data["openapi"].startswith("3.") and "/api/search" in data["paths"]
+
+
+def test_api_snippets_escape_before_marking(client):
+    data = client.get('/api/search?q=<script>"retour').get_json()
+    assert "<script>" not in str(data["results"])
