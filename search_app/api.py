@@ -6,10 +6,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from indexer.store import IndexUnavailable
 from search_app.errors import ApiError
+from search_app.export import records_csv
 from search_app.openapi import openapi_document
 from search_app.params import BadParameter, parse_search_args
 from search_app.presenters import programme_json, search_json
-from search_app.search import SearchService
+from search_app.search import SearchRequest, SearchService
 from search_app.search_log import log_search
 from search_app.suggest import completions
 
@@ -22,14 +23,30 @@ def _service() -> SearchService:
 
 @bp.get("/api/search")
 def search() -> Response:
-    """Search results as JSON."""
+    """Search results as JSON, or the whole result set as CSV with ``format=csv``."""
     try:
         params = parse_search_args(request.args, strict=True)
     except BadParameter as error:
         raise ApiError(400, str(error)) from error
+    output = request.args.get("format", "json")
+    if output == "csv":
+        return _csv(params.request)
+    if output != "json":
+        raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
     page = _service().search(params.request)
     log_search(page, "api")
     return jsonify(search_json(page))
+
+
+def _csv(search_request: SearchRequest) -> Response:
+    records = _service().export(search_request)
+
+    def url_of(programme_id: str) -> str:
+        return url_for("views.programme", programme_id=programme_id, _external=True)
+
+    response = Response(records_csv(records, url_of), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="programmes-ue-oim.csv"'
+    return response
 
 
 @bp.get("/api/programmes/<programme_id>")

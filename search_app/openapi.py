@@ -132,6 +132,12 @@ def openapi_document() -> dict[str, Any]:
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
+        {
+            "name": "format",
+            "in": "query",
+            "description": "json (défaut) ou csv : tout le jeu de résultats (toutes les pages)",
+            "schema": {"type": "string", "enum": ["json", "csv"]},
+        },
     ]
     unavailable = _json(_ERROR, "index indisponible")
     return {
@@ -147,7 +153,13 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Rechercher des programmes",
                     "parameters": search_params,
                     "responses": {
-                        "200": _json(_SEARCH, "résultats"),
+                        "200": {
+                            "description": "résultats",
+                            "content": {
+                                "application/json": {"schema": _SEARCH},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
                         "400": _json(_ERROR, "paramètre invalide"),
                         "503": unavailable,
                     },

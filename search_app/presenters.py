@@ -89,6 +89,15 @@ def page_url(page: SearchPage, number: int, sort: str | None = None) -> str:
     return search_url(page.request.text, selected_values(page), sort or page.request.sort, number)
 
 
+def csv_url(page: SearchPage) -> str:
+    """The whole current result set as CSV."""
+    params: dict[str, object] = {"q": page.request.text} if page.request.text else {}
+    params.update({facet: values for facet, values in selected_values(page).items() if values})
+    if page.request.sort != "relevance":
+        params["sort"] = page.request.sort
+    return url_for("api.search", format="csv", **params)
+
+
 def programme_url(programme_id: str, text: str) -> str:
     """A programme's detail page, carrying the query so it can be highlighted."""
     return (

@@ -28,6 +28,7 @@ from search_app.suggest import correction, similar_words
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
 MAX_RESULT_DEPTH = 1000
+MAX_EXPORT = 100_000
 SORTS = ("relevance", "title")
 SIMILAR_LIMIT = 5
 EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
@@ -81,6 +82,20 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class _Evaluation:
+    """A request matched and filtered, before ordering."""
+
+    state: GenerationState
+    parsed: ParsedQuery
+    built: BuiltQuery | None
+    matched: int
+    fallback: str | None
+    selected: dict[str, tuple[str, ...]]
+    filters: dict[str, int | None]
+    final: int
+
+
+@dataclass(frozen=True)
 class ProgrammeDetail:
     """A whole record, highlighted when reached from a search, with similar programmes."""
 
@@ -101,35 +116,46 @@ class SearchService:
         """The live generation (raises IndexUnavailable with the reason)."""
         return self.holder.current()
 
-    def search(self, request: SearchRequest) -> SearchPage:
-        """Run one search; see the module docstring."""
-        started = time.perf_counter()
+    def _evaluate(self, request: SearchRequest) -> _Evaluation:
+        """Parse, match (AND then OR) and filter: everything but ordering and presentation."""
         state = self.holder.current()
-        searcher = state.searcher()
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
         filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
-        builder = QueryBuilder(state.analyzer, searcher.reader(), lambda w, d: similar_words(state, w, d))
+        builder = QueryBuilder(state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d))
         built, matched, fallback = self._match(state, builder, parsed)
-        final = apply_filters(matched, filters)
-        notices = list(parsed.notices) + (built.terms.notices if built else [])
+        return _Evaluation(state, parsed, built, matched, fallback, selected, filters, apply_filters(matched, filters))
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Run one search; see the module docstring."""
+        started = time.perf_counter()
+        ev = self._evaluate(request)
+        built = ev.built
+        notices = list(ev.parsed.notices) + (built.terms.notices if built else [])
         if built and built.terms.stopped:
             notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
-        hits = self._hits(state, request, built, final, notices)
+        hits = self._hits(ev.state, request, built, ev.final, notices)
         return SearchPage(
             request=request,
-            understood_as=parsed.understood_as,
+            understood_as=ev.parsed.understood_as,
             notices=notices,
-            fallback=fallback,
-            total=final.bit_count(),
+            fallback=ev.fallback,
+            total=ev.final.bit_count(),
             hits=hits,
-            facets=facet_counts(state, matched, filters, selected),
-            selected=selected,
-            suggestion=self._suggestion(state, parsed, built),
+            facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected),
+            selected=ev.selected,
+            suggestion=self._suggestion(ev.state, ev.parsed, built),
             ignored_words=built.terms.stopped if built else [],
-            generation=state.name,
+            generation=ev.state.name,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def export(self, request: SearchRequest) -> list[dict]:
+        """Every result of the request (all pages, up to MAX_EXPORT), in display order, as records."""
+        ev = self._evaluate(request)
+        searcher = ev.state.searcher()
+        ordered = self._ordered(ev.state, request.sort, ev.built, ev.final, 0, MAX_EXPORT)
+        return [searcher.stored_fields(docnum)["record"] for docnum, _ in ordered]
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
@@ -150,14 +176,12 @@ class SearchService:
         return built, matched, None
 
     def _ordered(
-        self, state: GenerationState, request: SearchRequest, built: BuiltQuery | None, final: int
+        self, state: GenerationState, sort: str, built: BuiltQuery | None, final: int, offset: int, limit: int
     ) -> list[tuple[int, float | None]]:
-        """(docnum, score) of the requested page, in display order."""
-        offset = (request.page - 1) * request.per_page
-        if offset >= MAX_RESULT_DEPTH or final == 0:
+        """(docnum, score) of results ``offset`` to ``limit``, in display order."""
+        if offset >= limit or final == 0:
             return []
-        limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
-        if built is None or request.sort == "title" or not (built.terms.terms or built.terms.prefixes):
+        if built is None or sort == "title" or not (built.terms.terms or built.terms.prefixes):
             ordered = [d for d in state.title_order if final >> d & 1]
             return [(d, None) for d in ordered[offset:limit]]
         searcher = state.searcher()
@@ -175,7 +199,9 @@ class SearchService:
         searcher = state.searcher()
         terms = built.terms if built else QueryTerms()
         hits = []
-        for docnum, score in self._ordered(state, request, built, final):
+        offset = (request.page - 1) * request.per_page
+        limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
+        for docnum, score in self._ordered(state, request.sort, built, final, offset, limit):
             record = searcher.stored_fields(docnum)["record"]
             hits.append(_hit(state, record, score, terms))
         return hits

@@ -37,6 +37,7 @@ def search() -> tuple[str, int]:
         chips=presenters.chips(page),
         hidden_filters=presenters.selected_values(page),
         clear_url=presenters.clear_url(page),
+        csv_url=presenters.csv_url(page),
         show_understood=presenters.shows_understood_as(page),
         page_url=presenters.page_url,
         programme_url=presenters.programme_url,
