@@ -20,14 +20,14 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, protected_terms
+from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, french_analyzer, protected_terms
 from indexer.corpus import load_corpus
 from indexer.records import Programme
 from indexer.schema import FACET_FIELDS, SCHEMA_VERSION, build_schema
@@ -35,14 +35,19 @@ from indexer.slugs import slugify
 from indexer.store import (
     GENERATION_PREFIX,
     META_NAME,
+    SYNONYMS_FILE,
     VOCABULARY_NAME,
     current_generation_name,
     generation_names,
     read_generation,
     switch_to,
 )
+from indexer.vocabularies import load_synonyms, load_themes, themes_of
 
 Progress = Callable[[int, int], None]
+ACRONYMS_NAME = "acronyms.txt"
+SYNONYMS_NAME = "synonyms.yaml"
+THEMES_NAME = "themes.yaml"
 #: Above this many records the writer uses one process per core.
 MULTIPROCESS_THRESHOLD = 2000
 
@@ -75,12 +80,13 @@ def protected_vocabulary(programmes: list[Programme], acronyms: list[str]) -> fr
     return protected_terms(sorted(names) + acronyms)
 
 
-def fingerprint(programmes: list[Programme], protected: frozenset[str]) -> str:
+def fingerprint(programmes: list[Programme], protected: frozenset[str], synonyms: list | None = None) -> str:
     """A hash of everything that determines the index's content."""
     payload = {
         "analyzer": ANALYZER_VERSION,
         "schema": SCHEMA_VERSION,
         "protected": sorted(protected),
+        "synonyms": synonyms or [],
         "records": [p.to_dict() for p in sorted(programmes, key=lambda p: p.id)],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -100,6 +106,7 @@ def document_for(programme: Programme) -> dict[str, object]:
         FACET_FIELDS["region"]: slugify(programme.region),
         FACET_FIELDS["country"]: ",".join(slugify(c) for c in programme.countries),
         FACET_FIELDS["status"]: slugify(programme.status),
+        FACET_FIELDS["theme"]: ",".join(slugify(t) for t in programme.themes),
         "title_sort": fold(programme.title),
         "record": programme.to_dict(),
     }
@@ -177,18 +184,64 @@ def _cleanup(root: Path, keep: set[str]) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def analysed_synonyms(groups: list[tuple[str, ...]], protected: frozenset[str]) -> list[list[dict[str, object]]]:
+    """Each synonym form with its terms and positions through the index's analyser."""
+    analyzer = french_analyzer(protected)
+    analysed = []
+    for group in groups:
+        forms = []
+        for form in group:
+            tokens = [t for t in analyzer(form, positions=True) if not getattr(t, "joined", False)]
+            forms.append({"text": form, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]})
+        analysed.append(forms)
+    return analysed
+
+
+@dataclass(frozen=True)
+class PreparedCorpus:
+    """Validated records (themes assigned), protected words, analysed synonyms, fingerprint."""
+
+    programmes: list[Programme]
+    protected: frozenset[str]
+    synonyms: list
+    fingerprint: str
+
+
+def prepare_corpus(
+    corpus_dir: Path,
+    acronyms_file: Path | None = None,
+    synonyms_file: Path | None = None,
+    themes_file: Path | None = None,
+) -> PreparedCorpus:
+    """Load and validate everything a build needs; vocabulary files default to the corpus root."""
+    root = corpus_dir.parent
+    programmes = load_corpus(corpus_dir)
+    themes = load_themes(themes_file or root / THEMES_NAME, programmes)
+    programmes = [replace(p, themes=tuple(themes_of(p, themes))) for p in programmes]
+    protected = protected_vocabulary(programmes, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
+    synonyms = analysed_synonyms(load_synonyms(synonyms_file or root / SYNONYMS_NAME), protected)
+    return PreparedCorpus(programmes, protected, synonyms, fingerprint(programmes, protected, synonyms))
+
+
 def build_index(
     corpus_dir: Path,
     index_root: Path,
     acronyms_file: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    synonyms_file: Path | None = None,
+    themes_file: Path | None = None,
 ) -> BuildResult:
-    """Build (or skip) a generation for the corpus; see the module docstring."""
+    """Build (or skip) a generation for the corpus; see the module docstring.
+
+    Vocabulary files default to ``acronyms.txt``, ``synonyms.yaml`` and ``themes.yaml``
+    next to the records directory (``corpus/``).
+    """
     started = time.perf_counter()
-    programmes = load_corpus(corpus_dir)
-    protected = protected_vocabulary(programmes, read_acronyms(acronyms_file))
-    print_ = fingerprint(programmes, protected)
+    prepared = prepare_corpus(corpus_dir, acronyms_file, synonyms_file, themes_file)
+    programmes, protected, synonyms, print_ = (
+        prepared.programmes, prepared.protected, prepared.synonyms, prepared.fingerprint
+    )
     index_root.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_root):
         live = current_generation_name(index_root)
@@ -201,6 +254,7 @@ def build_index(
         try:
             _write_index(staging, programmes, protected, progress)
             _write_metadata(staging, name, programmes, print_)
+            (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, programmes)
             os.rename(staging, index_root / name)
         except BaseException:
@@ -223,6 +277,7 @@ def _write_metadata(path: Path, name: str, programmes: list[Programme], print_: 
         "region": Counter(p.region for p in programmes),
         "country": Counter(c for p in programmes for c in p.countries),
         "status": Counter(p.status for p in programmes),
+        "theme": Counter(t for p in programmes for t in p.themes),
     }
     meta = {
         "generation": name,

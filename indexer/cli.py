@@ -7,14 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.build import BuildError, build_index
+from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index
 from indexer.corpus import CorpusError, load_corpus
 from indexer.importer import import_page
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir
+from indexer.vocabularies import load_synonyms, load_themes
 
 DEFAULT_CORPUS = Path("corpus/programmes")
-DEFAULT_ACRONYMS = Path("corpus/acronyms.txt")
+DEFAULT_ACRONYMS = None  # acronyms.txt next to the records directory
+ACRONYMS_HELP = "sigles à ne pas raciniser (défaut : acronyms.txt à côté du dossier des fiches)"
 INDEX_HELP = "dossier de l’index (défaut : $SEARCH_INDEX_DIR ou var/index)"
 
 
@@ -34,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
     build.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     build.add_argument(
-        "--acronyms", type=Path, default=DEFAULT_ACRONYMS, help="sigles à ne pas raciniser (défaut : %(default)s)"
+        "--acronyms", type=Path, default=DEFAULT_ACRONYMS, help=ACRONYMS_HELP
     )
     build.add_argument("--force", action="store_true", help="reconstruire même si le corpus n’a pas changé")
 
@@ -56,7 +58,12 @@ def _import(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     programmes = load_corpus(args.corpus)
+    synonyms_file, themes_file = args.corpus.parent / SYNONYMS_NAME, args.corpus.parent / THEMES_NAME
+    synonyms = load_synonyms(synonyms_file)
+    themes = load_themes(themes_file, programmes)
     print(f"{len(programmes)} fiches valides dans {args.corpus}")
+    print(f"{len(synonyms)} groupes de synonymes valides ({synonyms_file})")
+    print(f"{len(themes)} thèmes valides ({themes_file})")
     return 0
 
 
@@ -80,7 +87,7 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"génération  {generation.name}")
     print(f"documents   {meta['documents']}")
     print(f"construit   {meta['built_at']}  (analyseur {meta['analyzer_version']})")
-    labels = {"region": "Régions", "country": "Pays", "status": "Statuts"}
+    labels = {"region": "Régions", "country": "Pays", "status": "Statuts", "theme": "Thèmes"}
     for facet, counts in meta["facets"].items():
         print(f"\n{labels.get(facet, facet)}")
         for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):

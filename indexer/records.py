@@ -52,6 +52,8 @@ class Programme:
     objectives: tuple[ObjectiveItem, ...] = ()
     notes: tuple[str, ...] = ()
     source: str = ""
+    #: Derived at build time from corpus/themes.yaml, not written in the record file.
+    themes: tuple[str, ...] = ()
     path: str = field(default="", compare=False)
 
     @property
@@ -76,5 +78,6 @@ class Programme:
         data["countries"] = list(self.countries)
         data["description"] = list(self.description)
         data["notes"] = list(self.notes)
+        data["themes"] = list(self.themes)
         data["objectives"] = [asdict(item) for item in self.objectives]
         return data

@@ -24,7 +24,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from indexer.analysis import french_analyzer
 
 #: Bump when fields change; part of the corpus fingerprint.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 FIELD_BOOSTS: dict[str, float] = {
     "title": 3.0,
@@ -39,7 +39,12 @@ SEARCH_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
 #: Fields with stored text for snippets.
 SNIPPET_FIELDS: tuple[str, ...] = ("description", "objectives", "notes")
 #: Facet name -> key field holding slug keys of the values.
-FACET_FIELDS: dict[str, str] = {"region": "region_key", "country": "country_key", "status": "status_key"}
+FACET_FIELDS: dict[str, str] = {
+    "region": "region_key",
+    "country": "country_key",
+    "status": "status_key",
+    "theme": "theme_key",
+}
 
 
 def build_schema(protected: Iterable[str]) -> Schema:
@@ -61,6 +66,7 @@ def build_schema(protected: Iterable[str]) -> Schema:
         region_key=KEYWORD(commas=True, sortable=True),
         country_key=KEYWORD(commas=True, sortable=True),
         status_key=KEYWORD(commas=True, sortable=True),
+        theme_key=KEYWORD(commas=True, sortable=True),
         title_sort=ID(sortable=True),
         record=STORED(),
     )

@@ -192,6 +192,18 @@ def _programme(block: _Block, source: str) -> Programme:
 
 
 def parse_page(text: str, source: str, path: str | None = None) -> list[Programme]:
-    """Parse the page text into programmes, in page order."""
+    """Parse the page text into programmes, in page order; two blocks deriving the same id are an error."""
     lines = text.replace("\r\n", "\n").split("\n")
-    return [_programme(block, source) for block in _split_blocks(lines, path or source)]
+    programmes: list[Programme] = []
+    first_line: dict[str, int] = {}
+    for block in _split_blocks(lines, path or source):
+        programme = _programme(block, source)
+        if programme.id in first_line:
+            raise SourceFormatError(
+                path or source,
+                block.line,
+                f"identifiant « {programme.id} » déjà dérivé du bloc de la ligne {first_line[programme.id]}",
+            )
+        first_line[programme.id] = block.line
+        programmes.append(programme)
+    return programmes

@@ -16,6 +16,7 @@ from pathlib import Path
 POINTER_NAME = "CURRENT"
 META_NAME = "meta.json"
 VOCABULARY_NAME = "vocabulary.json"
+SYNONYMS_FILE = "synonyms.json"
 GENERATION_PREFIX = "gen-"
 DEFAULT_INDEX_DIR = "var/index"
 

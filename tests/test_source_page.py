@@ -38,7 +38,10 @@ def test_libya_note_is_kept():
 
 def test_pillars_have_section_and_heading():
     pillars = _parsed()[2].objectives
-    assert [item.heading for item in pillars][:2] == ["RENFORCEMENT DES CAPACITÉS", "PROTECTION ET AIDE AU RETOUR VOLONTAIRE"]
+    assert [item.heading for item in pillars][:2] == [
+        "RENFORCEMENT DES CAPACITÉS",
+        "PROTECTION ET AIDE AU RETOUR VOLONTAIRE",
+    ]
     assert len(pillars) == 6
     assert {item.section for item in pillars} == {"Piliers d’action"}
 

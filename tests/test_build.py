@@ -1,0 +1,297 @@
+"""Building index generations: atomic switch, skip when unchanged, cleanup, accent-insensitive search."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.qparser import MultifieldParser, QueryParser
+from whoosh.query import Term
+
+import indexer.build
+from indexer.analysis import ANALYZER_VERSION, fold
+from indexer.build import BuildError, build_index, fingerprint, prepare_corpus, protected_vocabulary
+from indexer.corpus import CorpusError
+from indexer.records import Programme
+from indexer.schema import SEARCH_FIELDS
+from indexer.store import POINTER_NAME, current_generation, current_generation_name, generation_names
+from tests.conftest import ACRONYMS, CORPUS_DIR
+
+QUERIES = ("réintégration", "migrants de retour", '"UE OIM"', "Afghanistan", "capacités données", "Libye", "Mali")
+
+
+def build(root: Path, corpus: Path = CORPUS_DIR, force: bool = False):
+    return build_index(corpus, root, ACRONYMS, force=force)
+
+
+def open_live(root: Path):
+    return whoosh_index.open_dir(str(current_generation(root).path))
+
+
+def search(index, text: str, fields: tuple[str, ...] = SEARCH_FIELDS) -> list[tuple[str, float]]:
+    query = MultifieldParser(list(fields), index.schema).parse(text)
+    with index.searcher() as searcher:
+        return [(hit["id"], hit.score) for hit in searcher.search(query, limit=None)]
+
+
+def ids(index, text: str, fields: tuple[str, ...] = SEARCH_FIELDS) -> set[str]:
+    return {doc_id for doc_id, _ in search(index, text, fields)}
+
+
+def tree(root: Path, lock: bool = True) -> dict[str, tuple[bytes, int] | None]:
+    """Every file (content, mtime) and directory under ``root``; ``lock=False`` skips the build lock file."""
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+        if lock or p.name != ".build.lock"
+    }
+
+
+def broken_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "broken"
+    shutil.copytree(CORPUS_DIR, corpus)
+    path = corpus / "afghanistan-rada.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("status: Activités achevées", "status: Abandonné"), "utf-8"
+    )
+    return corpus
+
+
+def test_builds_six_documents(tmp_path: Path, programmes: list[Programme]):
+    result = build(tmp_path)
+    assert (result.documents, result.skipped) == (6, False)
+    assert current_generation_name(tmp_path) == result.generation
+    assert generation_names(tmp_path) == [result.generation]
+    index = open_live(tmp_path)
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == 6
+        assert {fields["id"] for fields in searcher.all_stored_fields()} == {p.id for p in programmes}
+        rada = searcher.document(id="afghanistan-rada")
+        assert rada["record"]["countries"] == ["Afghanistan"]
+        assert rada["title"].startswith("Afghanistan — RADA")
+
+
+def test_progress_is_reported(tmp_path: Path):
+    calls: list[tuple[int, int]] = []
+    build_index(CORPUS_DIR, tmp_path, ACRONYMS, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (6, 6)
+
+
+def test_unchanged_corpus_is_skipped_and_force_rebuilds(tmp_path: Path):
+    first = build(tmp_path)
+    again = build(tmp_path)
+    assert again.skipped and again.generation == first.generation
+    assert generation_names(tmp_path) == [first.generation]
+    forced = build(tmp_path, force=True)
+    assert not forced.skipped and forced.generation != first.generation
+    assert current_generation_name(tmp_path) == forced.generation
+    assert generation_names(tmp_path) == [first.generation, forced.generation]
+
+
+def test_changed_corpus_is_rebuilt_without_force(tmp_path: Path):
+    first = build(tmp_path / "index")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, corpus)
+    path = corpus / "afghanistan-rada.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("huit provinces", "neuf provinces"), "utf-8")
+    second = build(tmp_path / "index", corpus)
+    assert not second.skipped and second.generation != first.generation
+    assert ids(open_live(tmp_path / "index"), "neuf") == {"afghanistan-rada"}
+
+
+def test_only_current_and_previous_generations_are_kept(tmp_path: Path):
+    names = [build(tmp_path, force=True).generation for _ in range(4)]
+    assert len(set(names)) == 4
+    assert generation_names(tmp_path) == names[-2:]
+    assert current_generation_name(tmp_path) == names[-1]
+    assert not list(tmp_path.glob(".building-*"))
+
+
+def _assert_live_index_intact(root: Path, live: str, before: dict) -> None:
+    assert current_generation_name(root) == live
+    assert tree(root, lock=False) == before
+    assert not list(root.glob(".building-*"))
+    index = open_live(root)
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == 6
+    assert "afghanistan-rada" in ids(index, "Afghanistan")
+
+
+def test_build_failing_midway_leaves_the_live_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    live = build(tmp_path).generation
+    before = tree(tmp_path, lock=False)
+    original = indexer.build.document_for
+    seen: list[str] = []
+
+    def failing(programme: Programme) -> dict[str, object]:
+        seen.append(programme.id)
+        if len(seen) == 3:
+            raise RuntimeError("disque plein")
+        return original(programme)
+
+    monkeypatch.setattr(indexer.build, "document_for", failing)
+    with pytest.raises(RuntimeError, match="disque plein"):
+        build(tmp_path, force=True)
+    assert len(seen) == 3
+    _assert_live_index_intact(tmp_path, live, before)
+
+    monkeypatch.setattr(indexer.build, "document_for", original)
+    assert build(tmp_path, force=True).generation != live  # the lock was released
+
+
+def test_build_failing_verification_leaves_the_live_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    live = build(tmp_path).generation
+    before = tree(tmp_path, lock=False)
+    staged: list[Path] = []
+
+    def failing_verify(path: Path, programmes: list[Programme]) -> None:
+        staged.append(path)
+        assert (path / "meta.json").exists()  # the new generation was written completely...
+        raise BuildError("vérification : échec simulé")  # ...but is never switched to
+
+    monkeypatch.setattr(indexer.build, "_verify", failing_verify)
+    with pytest.raises(BuildError):
+        build(tmp_path, force=True)
+    assert staged and staged[0].parent == tmp_path and staged[0].name.startswith(".building-")
+    _assert_live_index_intact(tmp_path, live, before)
+
+
+def test_failed_first_build_leaves_no_pointer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    def failing_verify(path: Path, programmes: list[Programme]) -> None:
+        raise BuildError("vérification : échec simulé")
+
+    monkeypatch.setattr(indexer.build, "_verify", failing_verify)
+    with pytest.raises(BuildError):
+        build(tmp_path)
+    assert not (tmp_path / POINTER_NAME).exists()
+    assert generation_names(tmp_path) == [] and not list(tmp_path.glob(".building-*"))
+
+
+def test_invalid_corpus_writes_nothing(tmp_path: Path):
+    root = tmp_path / "index"
+    build(root)
+    before = tree(root)
+    with pytest.raises(CorpusError) as caught:
+        build(root, broken_corpus(tmp_path), force=True)
+    assert [p.field for p in caught.value.problems] == ["status"]
+    assert tree(root) == before
+
+    fresh = tmp_path / "fresh"
+    with pytest.raises(CorpusError):
+        build(fresh, broken_corpus(tmp_path / "again"))
+    assert not fresh.exists()
+
+
+def test_forced_rebuild_of_unchanged_corpus_gives_identical_results(tmp_path: Path):
+    first_name = build(tmp_path).generation
+    second_name = build(tmp_path, force=True).generation
+    assert first_name != second_name
+    first = whoosh_index.open_dir(str(tmp_path / first_name))
+    second = whoosh_index.open_dir(str(tmp_path / second_name))
+    for query in QUERIES:
+        results = search(first, query)
+        assert results, query
+        assert search(second, query) == results, query
+
+
+def test_metadata(tmp_path: Path, programmes: list[Programme]):
+    result = build(tmp_path)
+    generation = current_generation(tmp_path)
+    meta = json.loads((generation.path / "meta.json").read_text(encoding="utf-8"))
+    assert meta == generation.meta
+    assert meta["fingerprint"] == prepare_corpus(CORPUS_DIR, ACRONYMS).fingerprint
+    assert result.generation.endswith(meta["fingerprint"][:8])
+    assert meta["analyzer_version"] == ANALYZER_VERSION
+    assert meta["documents"] == 6
+    assert meta["generation"] == result.generation
+    assert meta["facets"]["region"]["Asie et Pacifique"] == 2
+    assert meta["facets"]["status"] == {"Activités achevées": 4, "En cours": 2}
+    assert meta["facets"]["country"]["Côte d’Ivoire"] == 1
+    vocabulary = json.loads((generation.path / "vocabulary.json").read_text(encoding="utf-8"))
+    assert vocabulary["reintegration"][0] == "réintégration"
+
+
+def test_fingerprint_tracks_records_and_protected_words(programmes: list[Programme]):
+    protected = protected_vocabulary(programmes, [])
+    assert fingerprint(programmes, protected) == fingerprint(list(reversed(programmes)), protected)
+    assert fingerprint(programmes, protected) != fingerprint(programmes[1:], protected)
+    assert fingerprint(programmes, protected) != fingerprint(programmes, protected | {"frontex"})
+
+
+# --- accent-insensitive search in the built index --------------------------------------------
+
+
+def _searchable_text(programme: Programme) -> str:
+    return " ".join(
+        (
+            programme.title,
+            programme.region,
+            ", ".join(programme.countries),
+            programme.description_text,
+            programme.objectives_text,
+            programme.notes_text,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("réintégration", "reintegration", "RÉINTÉGRATION", "Réintégration"),
+        ("l’OIM", "l'OIM", "L'oim", "OIM"),
+        ("capacités", "capacites", "CAPACITÉS"),
+        ("Guinée", "guinee", "GUINEE"),
+        ("données", "donnees", "DONNÉES"),
+        ("Égypte", "egypte"),
+        ("Côte d’Ivoire", "cote d'ivoire", "COTE D’IVOIRE"),
+        ("psychosociaux", "psychosociale", "psychosocial"),
+        ("œuvre", "oeuvre"),
+    ],
+)
+def test_same_documents_with_and_without_accents(index_root: Path, programmes: list[Programme], variants):
+    index = open_live(index_root)
+    found = {variant: ids(index, variant) for variant in variants}
+    assert len({frozenset(hits) for hits in found.values()}) == 1, found
+    hits = found[variants[0]]
+    # Lower bound from the raw text: every record containing the word (folded) is found.
+    needle = re.compile(rf"\b{fold(variants[0].split('’')[-1].split()[0])}\b")
+    containing = {p.id for p in programmes if needle.search(fold(_searchable_text(p)))}
+    assert containing and containing <= hits
+
+
+def test_accented_term_lookup_with_query_parser_and_term(index_root: Path):
+    index = open_live(index_root)
+    analyzer = index.schema["description"].analyzer
+    (term,) = [t.text for t in analyzer("réintégration")]
+    with index.searcher() as searcher:
+        by_term = {hit["id"] for hit in searcher.search(Term("description", term), limit=None)}
+        for text in ("réintégration", "REINTEGRATION"):
+            parsed = QueryParser("description", index.schema).parse(text)
+            assert {hit["id"] for hit in searcher.search(parsed, limit=None)} == by_term
+    assert len(by_term) == 6
+
+
+def test_oim_and_ue_oim_find_the_joint_initiative(index_root: Path, programmes: list[Programme]):
+    index = open_live(index_root)
+    with_ue_oim = {p.id for p in programmes if "UE-OIM" in p.description_text}
+    assert len(with_ue_oim) >= 3
+    for query in ("UE-OIM", "ue-oim", '"UE OIM"', "OIM"):
+        assert with_ue_oim <= ids(index, query, ("description",)), query
+
+
+def test_countries_are_searchable_and_protected(index_root: Path):
+    index = open_live(index_root)
+    west = "afrique-centrale-et-de-l-ouest-initiative-conjointe"
+    assert ids(index, "Mali", ("countries",)) == {west}
+    assert ids(index, "mal", ("countries",)) == set()
+    assert ids(index, "Guinée Bissau", ("countries",)) == {west}
+    assert ids(index, "Afrique", ("countries",)) == {"afrique-australe-action-pilote"}  # « Afrique du Sud »
+
+
+def test_libya_note_is_searchable(index_root: Path):
+    index = open_live(index_root)
+    assert ids(index, "piliers", ("notes",)) == {"moyen-orient-et-afrique-du-nord-initiative-conjointe"}
