@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, french_analyzer, protected_terms
-from indexer.corpus import load_corpus
+from indexer.corpus import CorpusError, CorpusProblem, load_corpus
 from indexer.records import Programme
 from indexer.schema import FACET_FIELDS, SCHEMA_VERSION, build_schema
 from indexer.slugs import slugify
@@ -184,16 +184,24 @@ def _cleanup(root: Path, keep: set[str]) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def analysed_synonyms(groups: list[tuple[str, ...]], protected: frozenset[str]) -> list[list[dict[str, object]]]:
+def analysed_synonyms(
+    groups: list[tuple[str, ...]], protected: frozenset[str], source: str = SYNONYMS_NAME
+) -> list[list[dict[str, object]]]:
     """Each synonym form with its terms and positions through the index's analyser."""
     analyzer = french_analyzer(protected)
     analysed = []
+    empty = []
     for group in groups:
         forms = []
         for form in group:
             tokens = [t for t in analyzer(form, positions=True) if not getattr(t, "joined", False)]
+            if not tokens:
+                empty.append(form)
             forms.append({"text": form, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]})
         analysed.append(forms)
+    if empty:
+        message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
+        raise CorpusError([CorpusProblem(source, None, None, message)])
     return analysed
 
 
@@ -219,7 +227,8 @@ def prepare_corpus(
     themes = load_themes(themes_file or root / THEMES_NAME, programmes)
     programmes = [replace(p, themes=tuple(themes_of(p, themes))) for p in programmes]
     protected = protected_vocabulary(programmes, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
-    synonyms = analysed_synonyms(load_synonyms(synonyms_file or root / SYNONYMS_NAME), protected)
+    synonyms_path = synonyms_file or root / SYNONYMS_NAME
+    synonyms = analysed_synonyms(load_synonyms(synonyms_path), protected, str(synonyms_path))
     return PreparedCorpus(programmes, protected, synonyms, fingerprint(programmes, protected, synonyms))
 
 

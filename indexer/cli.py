@@ -7,12 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index
-from indexer.corpus import CorpusError, load_corpus
+from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
+from indexer.corpus import CorpusError
 from indexer.importer import import_page
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir
-from indexer.vocabularies import load_synonyms, load_themes
 
 DEFAULT_CORPUS = Path("corpus/programmes")
 DEFAULT_ACRONYMS = None  # acronyms.txt next to the records directory
@@ -57,13 +56,11 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    programmes = load_corpus(args.corpus)
-    synonyms_file, themes_file = args.corpus.parent / SYNONYMS_NAME, args.corpus.parent / THEMES_NAME
-    synonyms = load_synonyms(synonyms_file)
-    themes = load_themes(themes_file, programmes)
-    print(f"{len(programmes)} fiches valides dans {args.corpus}")
-    print(f"{len(synonyms)} groupes de synonymes valides ({synonyms_file})")
-    print(f"{len(themes)} thèmes valides ({themes_file})")
+    prepared = prepare_corpus(args.corpus)
+    themes = sorted({theme for p in prepared.programmes for theme in p.themes})
+    print(f"{len(prepared.programmes)} fiches valides dans {args.corpus}")
+    print(f"{len(prepared.synonyms)} groupes de synonymes valides ({args.corpus.parent / SYNONYMS_NAME})")
+    print(f"{len(themes)} thèmes attribués ({args.corpus.parent / THEMES_NAME})")
     return 0
 
 

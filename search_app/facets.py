@@ -14,7 +14,7 @@ from indexer.analysis import fold
 from indexer.slugs import slugify
 from search_app.index_state import GenerationState
 
-FACETS: tuple[str, ...] = ("region", "country", "status")
+FACETS: tuple[str, ...] = ("region", "country", "status", "theme")
 MAX_VALUES_PER_FACET = 50
 
 

@@ -35,22 +35,38 @@ class Match:
 
 
 def find_matches(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> list[Match]:
-    """Spans of ``text`` whose analysed term matches a query term or prefix (merged, in order)."""
-    if not terms.terms and not terms.prefixes:
+    """Spans of ``text`` matching a query term, prefix or phrase (in text order)."""
+    if not terms.terms and not terms.prefixes and not terms.phrases:
         return []
+    tokens = [
+        (token.text, token.pos, token.startchar, token.endchar)
+        for token in analyzer(text, positions=True, chars=True, mode="index")
+        if not getattr(token, "joined", False)
+    ]
     spans: list[Match] = []
-    for token in analyzer(text, chars=True, mode="index"):
-        if getattr(token, "joined", False):
-            continue
-        typed = terms.terms.get(token.text)
+    for term, _, start, end in tokens:
+        typed = terms.terms.get(term)
         if typed is None and terms.prefixes:
-            folded = token.text
-            typed = next((word for prefix, word in terms.prefixes.items() if folded.startswith(prefix)), None)
+            typed = next((word for prefix, word in terms.prefixes.items() if term.startswith(prefix)), None)
             if typed is None:
-                typed = _prefix_match_on_surface(text[token.startchar : token.endchar], terms.prefixes)
+                typed = _prefix_match_on_surface(text[start:end], terms.prefixes)
         if typed is not None:
-            spans.append(Match(token.startchar, token.endchar, typed))
-    return spans
+            spans.append(Match(start, end, typed))
+    spans += _phrase_matches(tokens, terms)
+    unique = {(m.start, m.end): m for m in spans}
+    return [unique[key] for key in sorted(unique)]
+
+
+def _phrase_matches(tokens: list[tuple[str, int, int, int]], terms: QueryTerms) -> list[Match]:
+    """Spans of consecutive tokens equal to a multi-word query phrase (stop-word gaps allowed)."""
+    found: list[Match] = []
+    for phrase, typed in terms.phrases:
+        size = len(phrase)
+        for index in range(len(tokens) - size + 1):
+            window = tokens[index : index + size]
+            if tuple(t[0] for t in window) == phrase and window[-1][1] - window[0][1] <= 3 * size:
+                found += [Match(start, end, typed) for _, _, start, end in window]
+    return found
 
 
 def _prefix_match_on_surface(surface: str, prefixes: dict[str, str]) -> str | None:

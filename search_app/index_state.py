@@ -23,7 +23,8 @@ from whoosh.searching import Searcher
 from indexer.analysis import ANALYZER_VERSION, fold
 from indexer.schema import FACET_FIELDS
 from indexer.slugs import slugify
-from indexer.store import POINTER_NAME, VOCABULARY_NAME, IndexUnavailable, current_generation
+from indexer.store import POINTER_NAME, SYNONYMS_FILE, VOCABULARY_NAME, IndexUnavailable, current_generation
+from search_app.query_builder import SynonymTable
 
 #: How often (seconds) a broken or missing index is looked at again.
 RETRY_SECONDS = 1.0
@@ -70,7 +71,16 @@ class GenerationState:
     vocabulary: dict[str, list]
     vocabulary_keys: list[str]
     titles: list[tuple[str, str, str]]  # (folded title, title, id)
+    synonyms: list[list[dict]]  # groups of {"text", "terms", "positions"}
     _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def synonym_table(self) -> SynonymTable:
+        """The generation's synonyms, indexed by term sequence (built once)."""
+        table = self.__dict__.get("_synonym_table")
+        if table is None:
+            table = self.__dict__["_synonym_table"] = SynonymTable(self.synonyms)
+        return table
 
     @property
     def documents(self) -> int:
@@ -123,6 +133,8 @@ def open_generation(root: Path) -> GenerationState:
     try:
         index = whoosh_index.open_dir(str(generation.path))
         vocabulary = json.loads((generation.path / VOCABULARY_NAME).read_text(encoding="utf-8"))
+        synonyms_path = generation.path / SYNONYMS_FILE
+        synonyms = json.loads(synonyms_path.read_text(encoding="utf-8")) if synonyms_path.exists() else []
         facets = _facet_values(index, generation.meta)
         with index.searcher() as searcher:
             stored = [(docnum, fields) for docnum, fields in enumerate(searcher.all_stored_fields())]
@@ -142,6 +154,7 @@ def open_generation(root: Path) -> GenerationState:
         vocabulary=vocabulary,
         vocabulary_keys=sorted(vocabulary),
         titles=titles,
+        synonyms=synonyms,
     )
 
 

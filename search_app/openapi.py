@@ -43,7 +43,7 @@ _SEARCH = {
         "results": {"type": "array", "items": _RESULT},
         "facets": {
             "type": "object",
-            "required": ["region", "country", "status"],
+            "required": ["region", "country", "status", "theme"],
             "additionalProperties": {"type": "array", "items": _FACET_VALUE},
         },
         "suggestion": {"type": "string", "nullable": True},
@@ -129,6 +129,7 @@ def openapi_document() -> dict[str, Any]:
         _facet_param("region", "région"),
         _facet_param("country", "pays"),
         _facet_param("status", "statut"),
+        _facet_param("theme", "thème"),
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},

@@ -6,6 +6,7 @@ only loop over ready-made data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import url_for
@@ -13,7 +14,7 @@ from flask import url_for
 from search_app.facets import FACETS, FacetCount
 from search_app.search import ProgrammeDetail, SearchPage
 
-FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut"}
+FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,13 @@ def _facet_json(counts: list[FacetCount]) -> list[dict[str, object]]:
     return [{"value": c.value, "count": c.count, "selected": c.selected} for c in counts]
 
 
-def search_json(page: SearchPage) -> dict[str, object]:
-    """The JSON body of /api/search."""
+def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, object]:
+    """The JSON body of /api/search; ``problems`` are parameter corrections (before the query's notices)."""
     text = page.request.text
     return {
         "query": text,
         "understood_as": page.understood_as,
-        "notices": page.notices,
+        "notices": [*problems, *page.notices],
         "fallback": page.fallback,
         "total": page.total,
         "page": page.request.page,

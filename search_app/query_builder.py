@@ -28,8 +28,14 @@ class QueryTerms:
 
     terms: dict[str, str] = field(default_factory=dict)  # term -> typed word
     prefixes: dict[str, str] = field(default_factory=dict)  # folded prefix -> typed word
+    phrases: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # term sequence, typed text
     stopped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def has_positive(self) -> bool:
+        """Whether any word, prefix or phrase must match (not only exclusions)."""
+        return bool(self.terms or self.prefixes or self.phrases)
 
     def note(self, message: str) -> None:
         if message not in self.notices:
@@ -55,15 +61,18 @@ class QueryBuilder:
         analyzer: CompositeAnalyzer,
         reader: IndexReader,
         similar_words: Callable[[str, int], list[str]] | None = None,
+        synonyms: SynonymTable | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.reader = reader
         self.similar_words = similar_words
+        self.synonyms = synonyms or SynonymTable()
         self.stemmer = stemmer_of(analyzer)
 
     def build(self, tree: Node, mode: str = "and") -> BuiltQuery:
         """The Whoosh query for ``tree``; ``mode="or"`` relaxes the top-level AND."""
         terms = QueryTerms()
+        tree = self.synonyms.merge_runs(tree, self.analyzer)
         if mode == "or" and isinstance(tree, And):
             tree = Or(tuple(c for c in tree.children if not isinstance(c, Not)) or tree.children)
         query = self._node(tree, terms) or wq.NullQuery
@@ -104,20 +113,23 @@ class QueryBuilder:
         if not tokens:
             terms.stopped.append(text)
             return None
-        if positive:
-            for term, _, _ in tokens:
-                terms.terms.setdefault(term, text)
         # Hyphenated words are indexed split (and joined): the split parts always match.
         split = [(term, pos) for term, pos, joined in tokens if not joined]
-        words = [term for term, _ in split]
-        gaps = [b - a for (_, a), (_, b) in itertools.pairwise(split)]
-        per_field: list[wq.Query] = []
-        for fieldname in fields:
-            if len(words) == 1:
-                per_field.append(wq.Term(fieldname, words[0]))
-            else:
-                per_field.append(wq.Phrase(fieldname, words, slop=max(gaps)))
-        return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+        forms = [split]
+        group = self.synonyms.group_of(tuple(term for term, _ in split))
+        if group is not None:
+            others = [f for f in group if tuple(f["terms"]) != tuple(t for t, _ in split) and f["terms"]]
+            forms += [list(zip(f["terms"], f["positions"], strict=True)) for f in others]
+            if positive:
+                terms.note("Recherche élargie à : " + ", ".join(f["text"] for f in others) + ".")
+        if positive:
+            for form in forms:
+                if len(form) == 1:
+                    terms.terms.setdefault(form[0][0], text)
+                else:
+                    terms.phrases.append((tuple(term for term, _ in form), text))
+        alternatives = [_sequence_query(fieldname, form) for form in forms for fieldname in fields]
+        return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
     def _expand(self, fields: tuple[str, ...], candidates: list[str]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -158,6 +170,59 @@ class QueryBuilder:
             for stem in stems:
                 terms.terms.setdefault(stem, node.text)
         return wq.Or([wq.Term(f, stem) for f in self._fields(node) for stem in stems])
+
+
+def _sequence_query(fieldname: str, terms: list[tuple[str, int]]) -> wq.Query:
+    """A term, or a phrase allowing the gaps stop words left between positions."""
+    if len(terms) == 1:
+        return wq.Term(fieldname, terms[0][0])
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(terms)]
+    return wq.Phrase(fieldname, [term for term, _ in terms], slop=max(gaps))
+
+
+class SynonymTable:
+    """Synonym groups (as analysed at build time), looked up by term sequence."""
+
+    def __init__(self, groups: list[list[dict]] | None = None) -> None:
+        self.groups = groups or []
+        self.by_terms = {tuple(f["terms"]): g for g in self.groups for f in g if f["terms"]}
+        self.longest = max((len(key) for key in self.by_terms), default=0)
+
+    def group_of(self, terms: tuple[str, ...]) -> list[dict] | None:
+        """The group one of whose forms analyses to exactly ``terms``."""
+        return self.by_terms.get(terms)
+
+    def merge_runs(self, tree: Node, analyzer: CompositeAnalyzer) -> Node:
+        """Turn consecutive plain words forming a multi-word synonym into one phrase."""
+        if self.longest < 2 or not isinstance(tree, (And, Or)):
+            return tree
+        children = [self.merge_runs(c, analyzer) for c in tree.children]
+        if isinstance(tree, Or):
+            return Or(tuple(children))
+        merged: list[Node] = []
+        index = 0
+        while index < len(children):
+            run = self._longest_run(children, index, analyzer)
+            if run > 1:
+                merged.append(Phrase(" ".join(c.text for c in children[index : index + run])))  # type: ignore[union-attr]
+                index += run
+            else:
+                merged.append(children[index])
+                index += 1
+        return merged[0] if len(merged) == 1 else And(tuple(merged))
+
+    def _longest_run(self, children: list[Node], start: int, analyzer: CompositeAnalyzer) -> int:
+        terms: list[str] = []
+        best = 0
+        for offset, child in enumerate(children[start:]):
+            if not isinstance(child, Word) or child.field or child.prefix or child.fuzzy:
+                break
+            terms += [t for t, _, joined in analysed_tokens(analyzer, child.text) if not joined]
+            if len(terms) > self.longest:
+                break
+            if offset and tuple(terms) in self.by_terms:
+                best = offset + 1
+        return best
 
 
 def _folded(analyzer: CompositeAnalyzer, text: str) -> list:

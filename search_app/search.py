@@ -122,7 +122,9 @@ class SearchService:
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
         filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
-        builder = QueryBuilder(state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d))
+        builder = QueryBuilder(
+            state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d), state.synonym_table
+        )
         built, matched, fallback = self._match(state, builder, parsed)
         return _Evaluation(state, parsed, built, matched, fallback, selected, filters, apply_filters(matched, filters))
 
@@ -164,7 +166,7 @@ class SearchService:
         if parsed.tree is None:
             return None, state.all_bits, None
         built = builder.build(parsed.tree)
-        if built.query is wq.NullQuery and not (built.terms.terms or built.terms.prefixes):
+        if built.query is wq.NullQuery and not built.terms.has_positive:
             return built, state.all_bits, None  # only stop words: browse everything
         searcher = state.searcher()
         matched = bits_of(searcher.docs_for_query(built.query))
@@ -181,7 +183,7 @@ class SearchService:
         """(docnum, score) of results ``offset`` to ``limit``, in display order."""
         if offset >= limit or final == 0:
             return []
-        if built is None or sort == "title" or not (built.terms.terms or built.terms.prefixes):
+        if built is None or sort == "title" or not built.terms.has_positive:
             ordered = [d for d in state.title_order if final >> d & 1]
             return [(d, None) for d in ordered[offset:limit]]
         searcher = state.searcher()
@@ -237,7 +239,8 @@ class SearchService:
         terms = QueryTerms()
         parsed = parse_query(text)
         if parsed.tree is not None:
-            terms = QueryBuilder(state.analyzer, searcher.reader()).build(parsed.tree).terms
+            builder = QueryBuilder(state.analyzer, searcher.reader(), synonyms=state.synonym_table)
+            terms = builder.build(parsed.tree).terms
 
         def mark(value: str) -> Markup:
             return highlight.mark_all(state.analyzer, value, terms)

@@ -1,0 +1,93 @@
+"""corpus/synonyms.yaml and corpus/themes.yaml: validation, theme assignment, use at query time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.build import analysed_synonyms, prepare_corpus
+from indexer.corpus import CorpusError
+from indexer.vocabularies import load_synonyms, load_themes, themes_of
+from tests.conftest import CORPUS_DIR
+
+ROOT = CORPUS_DIR.parent
+
+
+def test_real_files_are_valid(programmes):
+    groups = load_synonyms(ROOT / "synonyms.yaml")
+    assert groups[0][:3] == ("OIM", "IOM", "Organisation internationale pour les migrations")
+    assert len(load_themes(ROOT / "themes.yaml", programmes)) == 7
+
+
+def test_bangladesh_components_and_rada_result_areas_share_the_pillars_themes(programmes):
+    themes = load_themes(ROOT / "themes.yaml", programmes)
+    by_id = {p.id: set(themes_of(p, themes)) for p in programmes}
+    pillars = by_id["afrique-centrale-et-de-l-ouest-initiative-conjointe"]
+    assert {"Aide à la réintégration", "Information et sensibilisation", "Gouvernance des migrations"} <= (
+        by_id["bangladesh-reintegration-durable"]
+    )
+    assert {"Aide à la réintégration", "Renforcement des capacités", "Données migratoires"} <= by_id["afghanistan-rada"]
+    assert by_id["bangladesh-reintegration-durable"] <= pillars and by_id["afghanistan-rada"] <= pillars
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- [OIM]\n", "au moins deux formes"),
+        ("- [OIM, IOM]\n- [oim, UN]\n", "figure déjà dans le groupe de la ligne 1"),
+        ("- [OIM, IOM\n", "YAML invalide"),
+        ("groupe: OIM\n", "liste de groupes"),
+    ],
+)
+def test_bad_synonyms_are_reported_with_line(tmp_path, text, message):
+    with pytest.raises(CorpusError) as error:
+        load_synonyms(_write(tmp_path, "synonyms.yaml", text))
+    assert message in str(error.value) and "synonyms.yaml" in str(error.value)
+
+
+def test_a_synonym_made_of_stop_words_is_refused():
+    with pytest.raises(CorpusError) as error:
+        analysed_synonyms([("UE", "EU")], frozenset(), "corpus/synonyms.yaml")
+    assert "« EU »" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- theme: Eau\n  headings: [irrigatoin des champs]\n", "ne correspond à aucun objectif"),
+        ("- headings: [AIDE À LA RÉINTÉGRATION]\n", "nom de thème manquant"),
+        ("- theme: Eau\n", "liste d’intitulés manquante"),
+    ],
+)
+def test_bad_themes_are_reported_with_line(tmp_path, programmes, text, message):
+    with pytest.raises(CorpusError) as error:
+        load_themes(_write(tmp_path, "themes.yaml", text), programmes)
+    assert message in str(error.value) and ":1:" in str(error.value)
+
+
+def test_prepared_records_carry_their_themes():
+    prepared = prepare_corpus(CORPUS_DIR)
+    assert all(p.themes for p in prepared.programmes)
+    assert all(p.to_dict()["themes"] == list(p.themes) for p in prepared.programmes)
+
+
+def test_synonym_search_says_it_was_broadened_and_marks_the_form_found(client):
+    data = client.get("/api/search?q=SDG").get_json()
+    assert any("Recherche élargie à : ODD" in notice for notice in data["notices"])
+    snippets = " ".join(" ".join(r["snippets"].values()) for r in data["results"])
+    assert "<mark>ODD</mark>" in snippets and "<mark>SDG</mark>" in snippets
+    assert "<mark>objectifs</mark> de <mark>développement</mark> <mark>durable</mark>" in snippets
+
+
+def test_theme_facet_has_disjunctive_counts_and_filters(client):
+    data = client.get("/api/search?theme=Stabilisation+des+communautes").get_json()
+    assert [r["id"] for r in data["results"]] == ["afrique-centrale-et-de-l-ouest-initiative-conjointe"]
+    themes = {f["value"]: f["count"] for f in data["facets"]["theme"]}
+    assert themes["Aide à la réintégration"] == 6 and themes["Stabilisation des communautés"] == 1
