@@ -275,8 +275,13 @@ def build_index(
 
 
 def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
+    """Whether the live generation has this fingerprint and still opens (a damaged one is rebuilt)."""
     try:
-        return read_generation(root, live).meta.get("fingerprint") == print_
+        meta = read_generation(root, live).meta
+        if meta.get("fingerprint") != print_ or meta.get("analyzer_version") != ANALYZER_VERSION:
+            return False
+        with whoosh_index.open_dir(str(root / live)).searcher() as searcher:
+            return searcher.doc_count() == meta.get("documents")
     except Exception:
         return False
 

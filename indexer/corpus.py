@@ -9,6 +9,7 @@ and collects every problem (file, line, field) before failing once.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from indexer.records import KNOWN_STATUSES, ObjectiveItem, Programme, normalise_
 RECORD_SUFFIX = ".md"
 REQUIRED_FIELDS = ("id", "title", "region", "countries", "status", "source")
 _FENCE = "---"
+_FIELD_RE = re.compile(r"^(\w+):")
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,21 @@ def _field_line(lines: list[str], name: str) -> int | None:
     return None
 
 
+def _field_at(lines: list[str], number: int) -> str | None:
+    """The field line ``number`` (1-based) belongs to: the header field above it, or description after the header."""
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == _FENCE), len(lines))
+    if number > end + 1:
+        return "description"
+    return next((m.group(1) for line in reversed(lines[1:number]) if (m := _FIELD_RE.match(line))), None)
+
+
 def _decode(path: Path, raw: bytes, problems: list[CorpusProblem]) -> str | None:
     try:
         return unicodedata.normalize("NFC", raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        problems.append(CorpusProblem(str(path), line, None, f"encodage invalide (UTF-8 attendu) : {error.reason}"))
+        field = _field_at(raw.decode("utf-8", "replace").split("\n"), line)
+        problems.append(CorpusProblem(str(path), line, field, f"encodage invalide (UTF-8 attendu) : {error.reason}"))
         return None
 
 
@@ -105,7 +116,8 @@ def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) ->
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
-        problems.append(CorpusProblem(str(path), line, None, f"en-tête YAML invalide : {problem}"))
+        field = _field_at(lines, line) if line else None
+        problems.append(CorpusProblem(str(path), line, field, f"en-tête YAML invalide : {problem}"))
         return None
     if not isinstance(header, dict):
         problems.append(CorpusProblem(str(path), 2, None, "l’en-tête doit être une suite de champs « nom: valeur »"))

@@ -16,6 +16,12 @@ from flask import Flask
 from indexer.store import DEFAULT_INDEX_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Configuration key -> environment variable that overrides it.
+ENVIRONMENT = {
+    "SEARCH_INDEX_DIR": "SEARCH_INDEX_DIR",
+    "ANALYTICS_DB": "SEARCH_ANALYTICS_DB",
+    "ANALYTICS_RETENTION_DAYS": "SEARCH_ANALYTICS_RETENTION_DAYS",
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -26,25 +32,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=16 * 1024,
         SEARCH_LOG=True,
+        ANALYTICS_ENABLED=True,
+        ANALYTICS_DB="var/analytics.sqlite3",
+        ANALYTICS_RETENTION_DAYS=90,
     )
-    if os.environ.get("SEARCH_INDEX_DIR"):
-        app.config["SEARCH_INDEX_DIR"] = os.environ["SEARCH_INDEX_DIR"]
+    for name, variable in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[name] = os.environ[variable]
     if test_config:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from search_app import api, errors, security, views
+    from search_app import api, commands, errors, security, views
+    from search_app.analytics import Recorder
     from search_app.search import SearchService
     from search_app.search_log import configure_search_log
 
-    index_root = Path(app.config["SEARCH_INDEX_DIR"])
-    if not index_root.is_absolute():
-        index_root = Path.cwd() / index_root
-    app.extensions["search_service"] = SearchService(index_root)
+    app.extensions["search_service"] = SearchService(_absolute(app.config["SEARCH_INDEX_DIR"]))
     configure_search_log(app)
+    if app.config["ANALYTICS_ENABLED"]:
+        app.extensions["analytics"] = Recorder(
+            _absolute(app.config["ANALYTICS_DB"]), int(app.config["ANALYTICS_RETENTION_DAYS"])
+        )
+    commands.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     return app
+
+
+def _absolute(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else Path.cwd() / path

@@ -11,8 +11,8 @@ from search_app.openapi import openapi_document
 from search_app.params import BadParameter, parse_search_args
 from search_app.presenters import programme_json, search_json
 from search_app.search import SearchRequest, SearchService
-from search_app.search_log import log_search
 from search_app.suggest import completions
+from search_app.tracking import track_search
 
 bp = Blueprint("api", __name__)
 
@@ -34,8 +34,10 @@ def search() -> Response:
     if output != "json":
         raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
     page = _service().search(params.request)
-    log_search(page, "api")
-    return jsonify(search_json(page))
+    track_search(page, "api")
+    response = jsonify(search_json(page, params.problems))
+    response.headers["X-Index-Generation"] = page.generation
+    return response
 
 
 def _csv(search_request: SearchRequest) -> Response:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from whoosh.reading import CorruptIndexError
 
 from indexer.store import IndexUnavailable
 
@@ -61,6 +62,13 @@ def _unavailable(error: IndexUnavailable) -> Response:
     return render_error(503, f"{FRENCH_MESSAGES[503]} {error}")
 
 
+def _corrupt(error: CorruptIndexError) -> Response:
+    """Damaged index files found mid-search: 503, and the generation is taken out of service."""
+    unavailable = current_app.extensions["search_service"].holder.mark_broken(error)
+    logger.error("index corrupted: %s", error)
+    return render_error(503, f"{FRENCH_MESSAGES[503]} {unavailable}")
+
+
 def _unexpected(error: Exception) -> Response:
     logger.exception("unexpected error", exc_info=error)
     return render_error(500, FRENCH_MESSAGES[500])
@@ -70,5 +78,6 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(IndexUnavailable, _unavailable)
+    app.register_error_handler(CorruptIndexError, _corrupt)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -23,7 +23,14 @@ from whoosh.searching import Searcher
 from indexer.analysis import ANALYZER_VERSION, fold
 from indexer.schema import FACET_FIELDS
 from indexer.slugs import slugify
-from indexer.store import POINTER_NAME, SYNONYMS_FILE, VOCABULARY_NAME, IndexUnavailable, current_generation
+from indexer.store import (
+    META_NAME,
+    POINTER_NAME,
+    SYNONYMS_FILE,
+    VOCABULARY_NAME,
+    IndexUnavailable,
+    current_generation,
+)
 from search_app.query_builder import SynonymTable
 
 #: How often (seconds) a broken or missing index is looked at again.
@@ -123,7 +130,12 @@ def _facet_values(index: whoosh_index.Index, meta: dict) -> dict[str, dict[str, 
 
 def open_generation(root: Path) -> GenerationState:
     """Open the live generation and precompute its per-generation data."""
-    generation = current_generation(root)
+    try:
+        generation = current_generation(root)
+    except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible : {error}") from error
+    if not isinstance(generation.meta, dict):
+        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
     if version != ANALYZER_VERSION:
         raise IndexUnavailable(
@@ -139,10 +151,10 @@ def open_generation(root: Path) -> GenerationState:
         with index.searcher() as searcher:
             stored = [(docnum, fields) for docnum, fields in enumerate(searcher.all_stored_fields())]
             doc_count = searcher.doc_count_all()
+        titles = sorted((fold(fields["title"]), fields["title"], fields["id"]) for _, fields in stored)
+        title_order = [docnum for docnum, _ in sorted(stored, key=lambda item: (fold(item[1]["title"]), item[1]["id"]))]
     except Exception as error:  # any failure to read the files means the index is unusable
         raise IndexUnavailable(f"index « {generation.name} » illisible : {error}") from error
-    titles = sorted((fold(fields["title"]), fields["title"], fields["id"]) for _, fields in stored)
-    title_order = [docnum for docnum, _ in sorted(stored, key=lambda item: (fold(item[1]["title"]), item[1]["id"]))]
     return GenerationState(
         name=generation.name,
         meta=generation.meta,
@@ -168,6 +180,7 @@ class IndexHolder:
         self._pointer_stamp: tuple[int, int] | None = None
         self._error: IndexUnavailable | None = None
         self._checked_at = 0.0
+        self._broken = False  # the live generation failed mid-search: no retry until the pointer changes
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -185,10 +198,11 @@ class IndexHolder:
             if self._state is not None and stamp == self._pointer_stamp:
                 return self._state
             recently = time.monotonic() - self._checked_at < RETRY_SECONDS
-            if self._error is not None and stamp == self._pointer_stamp and recently:
+            if self._error is not None and stamp == self._pointer_stamp and (recently or self._broken):
                 raise self._error
             self._checked_at = time.monotonic()
             self._pointer_stamp = stamp
+            self._broken = False
             try:
                 self._state = open_generation(self.root)
                 self._error = None
@@ -196,3 +210,15 @@ class IndexHolder:
                 self._state, self._error = None, error
                 raise
             return self._state
+
+    def mark_broken(self, error: Exception) -> IndexUnavailable:
+        """Take the live generation out of service: its files failed while searching (corruption).
+
+        Generations never change once switched in, so it stays out (``/healthz`` says why)
+        until ``CURRENT`` names another one.
+        """
+        with self._lock:
+            name = self._state.name if self._state is not None else "?"
+            self._state, self._broken = None, True
+            self._error = IndexUnavailable(f"index « {name} » illisible : {error}")
+            return self._error

@@ -33,9 +33,10 @@ class ParsedParams:
 def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or len(raw) > 12:
+    digits = raw.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(raw) > 12:  # ASCII: int() refuses « ² »
         raise BadParameter(f"« {name} » doit être un entier entre {low} et {high} (reçu « {raw[:40]} »).")
-    value = int(raw)
+    value = int(digits)
     if not low <= value <= high:
         raise BadParameter(f"« {name} » doit être compris entre {low} et {high} (reçu {value}).")
     return value

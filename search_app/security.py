@@ -1,6 +1,9 @@
-"""Security headers on every response."""
+"""Security headers on every response, and raw bytes in query strings made harmless."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response
 
@@ -33,6 +36,31 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def _percent_encoded(char: str) -> str:
+    if char.isascii():
+        return char
+    return "".join(f"%{byte:02X}" for byte in char.encode("latin-1" if ord(char) < 256 else "utf-8"))
+
+
+class RawQueryGuard:
+    """WSGI middleware: percent-encode raw (non-ASCII) bytes of the query string.
+
+    Browsers percent-encode, but a raw byte sent by a script reaches WSGI as a latin-1
+    character, and Werkzeug decodes ``request.args`` as strict UTF-8 (a 500). Encoded,
+    valid UTF-8 reads as before and invalid bytes stay as ``%FF`` text.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            environ["QUERY_STRING"] = "".join(_percent_encoded(char) for char in query)
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
-    """Register the headers hook."""
+    """Register the headers hook and the query-string guard."""
     app.after_request(_add_headers)
+    app.wsgi_app = RawQueryGuard(app.wsgi_app)  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from indexer.store import IndexUnavailable
 from search_app import presenters
 from search_app.params import parse_search_args
 from search_app.search import SearchService
-from search_app.search_log import log_search
+from search_app.tracking import analytics_report, track_click, track_search
 
 bp = Blueprint("views", __name__)
 
@@ -27,7 +27,7 @@ def search() -> tuple[str, int]:
         return render_template(
             "search.html", page=None, request_=params.request, unavailable=str(error), hidden_filters={}
         ), 503
-    log_search(page, "html")
+    track_search(page, "html")
     return render_template(
         "search.html",
         page=page,
@@ -52,8 +52,18 @@ def programme(programme_id: str) -> str:
     detail = _service().programme(programme_id, text)
     if detail is None:
         abort(404)
+    track_click(text, programme_id)
     back_url = presenters.search_url(text, {})
     return render_template("programme.html", detail=detail, text=text, back_url=back_url)
+
+
+@bp.get("/stats")
+def stats() -> str:
+    """Read-only analytics for the people who maintain the corpus."""
+    report = analytics_report(request.args.get("days", ""))
+    bars = presenters.day_bars(report.per_day) if report else []
+    chart = (presenters.CHART_WIDTH, presenters.CHART_HEIGHT)
+    return render_template("stats.html", report=report, bars=bars, chart=chart)
 
 
 @bp.get("/aide")

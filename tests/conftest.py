@@ -30,11 +30,13 @@ def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(index_root: Path):
-    """The real Flask app over the real session index."""
+def app(index_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real Flask app over the real session index (analytics in a temporary database)."""
     from search_app import create_app
 
-    return create_app({"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "TESTING": True})
+    analytics = tmp_path_factory.mktemp("analytics") / "analytics.sqlite3"
+    config = {"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "TESTING": True, "ANALYTICS_DB": str(analytics)}
+    return create_app(config)
 
 
 @pytest.fixture()

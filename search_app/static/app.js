@@ -98,6 +98,7 @@
       event.preventDefault();
       choose(active);
     } else if (event.key === "Escape") {
+      event.preventDefault();  // close the list only: a search field's native Escape would also clear it
       close();
     }
   });

@@ -1,0 +1,187 @@
+"""Search analytics in an embedded SQLite database, written off the request path.
+
+Every search (normalised query, filters, result count, latency; no IP address,
+no cookie) and every result opened from a search (the detail page is reached
+with ``?q=``) is queued in memory and written by a background thread in WAL
+mode. A full queue drops the event: analytics never slow or fail a search.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from indexer.analysis import fold
+
+logger = logging.getLogger(__name__)
+
+QUEUE_SIZE = 10_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    day TEXT NOT NULL,
+    query TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_day ON searches (day);
+CREATE INDEX IF NOT EXISTS searches_query ON searches (query);
+CREATE TABLE IF NOT EXISTS clicks (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    day TEXT NOT NULL,
+    query TEXT NOT NULL,
+    programme_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clicks_query ON clicks (query);
+"""
+
+
+def normalise_query(text: str) -> str:
+    """The form queries are grouped by: folded, lower case, single spaces."""
+    return " ".join(fold(text).split())[:500]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating it and its folder on first use) the analytics database in WAL mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(str(path), timeout=5, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.executescript(SCHEMA)
+    return connection
+
+
+class Recorder:
+    """Queues events and writes them from one daemon thread per process."""
+
+    def __init__(self, path: Path, retention_days: int) -> None:
+        self.path = path
+        self.retention_days = retention_days
+        self._queue: queue.Queue[tuple[str, tuple]] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="analytics", daemon=True)
+                    self._thread.start()
+
+    def _put(self, table: str, row: tuple) -> None:
+        try:
+            self._queue.put_nowait((table, row))
+        except queue.Full:
+            self.dropped += 1
+            return
+        self._ensure_thread()
+
+    def record_search(self, text: str, filters: dict[str, tuple[str, ...]], total: int, ms: float) -> None:
+        """Queue one search."""
+        now = datetime.now(UTC)
+        clean = {facet: list(values) for facet, values in filters.items() if values}
+        row = (now.isoformat(timespec="seconds"), now.date().isoformat(), normalise_query(text),
+               json.dumps(clean, ensure_ascii=False, sort_keys=True), total, round(ms, 3))
+        self._put("searches", row)
+
+    def record_click(self, text: str, programme_id: str) -> None:
+        """Queue one result opened from a search."""
+        now = datetime.now(UTC)
+        self._put("clicks", (now.isoformat(timespec="seconds"), now.date().isoformat(),
+                             normalise_query(text), programme_id[:200]))
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every queued event is written (for tests and shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _run(self) -> None:
+        try:
+            connection = connect(self.path)
+            purge(connection, self.retention_days)
+        except sqlite3.Error as error:
+            logger.warning("analytics disabled: %s", error)
+            return
+        while True:
+            table, row = self._queue.get()
+            try:
+                with connection:
+                    if table == "searches":
+                        connection.execute(
+                            "INSERT INTO searches (at, day, query, filters, total, ms) VALUES (?, ?, ?, ?, ?, ?)", row
+                        )
+                    else:
+                        connection.execute(
+                            "INSERT INTO clicks (at, day, query, programme_id) VALUES (?, ?, ?, ?)", row
+                        )
+            except sqlite3.Error as error:
+                logger.warning("analytics event lost: %s", error)
+            finally:
+                self._queue.task_done()
+
+
+def purge(connection: sqlite3.Connection, retention_days: int) -> None:
+    """Delete events older than the retention period."""
+    limit = (datetime.now(UTC) - timedelta(days=retention_days)).date().isoformat()
+    with connection:
+        connection.execute("DELETE FROM searches WHERE day < ?", (limit,))
+        connection.execute("DELETE FROM clicks WHERE day < ?", (limit,))
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the people maintaining the corpus want to know."""
+
+    days: int
+    searches: int
+    top_queries: list[tuple[str, int]]
+    zero_result_queries: list[tuple[str, int]]
+    no_click_queries: list[tuple[str, int]]
+    latency_ms: dict[str, float]
+    per_day: list[tuple[str, int]]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 2)
+
+
+def build_report(path: Path, days: int = 30, limit: int = 20) -> Report:
+    """Aggregate the last ``days`` days (an empty report if the database does not exist yet)."""
+    if not path.exists():
+        return Report(days, 0, [], [], [], {"p50": 0.0, "p95": 0.0, "p99": 0.0}, [])
+    since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+    connection = connect(path)
+    try:
+        def rows(sql: str) -> list[tuple]:
+            return connection.execute(sql, (since, limit) if "LIMIT" in sql else (since,)).fetchall()
+
+        named = "query <> ''"
+        top = rows(f"SELECT query, COUNT(*) c FROM searches WHERE day >= ? AND {named} GROUP BY query "
+                   "ORDER BY c DESC, query LIMIT ?")
+        zero = rows(f"SELECT query, COUNT(*) c FROM searches WHERE day >= ? AND total = 0 AND {named} "
+                    "GROUP BY query ORDER BY c DESC, query LIMIT ?")
+        no_click = rows(f"SELECT query, COUNT(*) c FROM searches s WHERE day >= ? AND total > 0 AND {named} "
+                        "AND NOT EXISTS (SELECT 1 FROM clicks k WHERE k.query = s.query AND k.day >= s.day) "
+                        "GROUP BY query ORDER BY c DESC, query LIMIT ?")
+        latencies = [row[0] for row in rows("SELECT ms FROM searches WHERE day >= ?")]
+        per_day = rows("SELECT day, COUNT(*) FROM searches WHERE day >= ? GROUP BY day ORDER BY day")
+    finally:
+        connection.close()
+    latency = {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
+               "p99": _percentile(latencies, 0.99)}
+    return Report(days, len(latencies), top, zero, no_click, latency, per_day)

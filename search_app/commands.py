@@ -1,0 +1,37 @@
+"""``flask --app search_app report``: the analytics report on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from search_app.analytics import build_report
+
+
+@click.command("report")
+@with_appcontext
+@click.option("--days", default=30, show_default=True, help="période couverte, en jours")
+def report_command(days: int) -> None:
+    """Requêtes fréquentes, sans résultat, sans clic ; latences ; recherches par jour."""
+    path = Path(current_app.config["ANALYTICS_DB"])
+    report = build_report(path if path.is_absolute() else Path.cwd() / path, days)
+    click.echo(f"{report.searches} recherches sur {report.days} jours ({path})")
+    click.echo("Latence (ms) : " + ", ".join(f"{k} {v}" for k, v in report.latency_ms.items()))
+    sections = (
+        ("Requêtes les plus fréquentes", report.top_queries),
+        ("Requêtes sans résultat", report.zero_result_queries),
+        ("Requêtes sans clic", report.no_click_queries),
+        ("Recherches par jour", report.per_day),
+    )
+    for title, rows in sections:
+        click.echo(f"\n{title}")
+        for label, count in rows or [("(aucune)", "")]:
+            click.echo(f"  {count!s:>6}  {label}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command."""
+    app.cli.add_command(report_command)
