@@ -99,13 +99,15 @@ def csv_url(page: SearchPage) -> str:
     return url_for("api.search", format="csv", **params)
 
 
-def programme_url(programme_id: str, text: str) -> str:
-    """A programme's detail page, carrying the query so it can be highlighted."""
-    return (
-        url_for("views.programme", programme_id=programme_id, q=text)
-        if text
-        else url_for("views.programme", programme_id=programme_id)
-    )
+def programme_url(programme_id: str, text: str, page: SearchPage | None = None) -> str:
+    """A programme's detail page, carrying the query (to highlight it) and, from a results
+    page, its filters and sort (so that « retour aux résultats » returns to the same results)."""
+    params: dict[str, object] = {"q": text} if text else {}
+    if page is not None:
+        params.update({facet: values for facet, values in selected_values(page).items() if values})
+        if page.request.sort != "relevance":
+            params["sort"] = page.request.sort
+    return url_for("views.programme", programme_id=programme_id, **params)
 
 
 def shows_understood_as(page: SearchPage) -> bool:

@@ -53,7 +53,8 @@ def programme(programme_id: str) -> str:
     if detail is None:
         abort(404)
     track_click(text, programme_id)
-    back_url = presenters.search_url(text, {})
+    back = parse_search_args(request.args, strict=False, allow_per_page=False).request
+    back_url = presenters.search_url(text, {facet: list(values) for facet, values in back.filters.items()}, back.sort)
     return render_template("programme.html", detail=detail, text=text, back_url=back_url)
 
 

@@ -300,3 +300,11 @@ def test_csv_cells_cannot_start_a_formula():
 
 def test_unknown_format_is_400(client):
     assert client.get("/api/search?format=xml").status_code == 400
+
+
+def test_back_link_returns_to_the_same_results_with_filters_and_sort(client):
+    page = soup(client.get("/?q=migrants&country=Mali&sort=title"))
+    detail_url = page.select_one(".hit-title a")["href"]
+    assert "country=Mali" in detail_url and "sort=title" in detail_url
+    back = soup(client.get(detail_url)).select_one(".back a")["href"]
+    assert back == "/?q=migrants&country=Mali&sort=title"
