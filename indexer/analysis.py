@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from unidecode import unidecode
 from whoosh.analysis import Filter, Token, Tokenizer
@@ -62,22 +63,17 @@ def fold(text: str) -> str:
 def _new_token(
     source: Token, text: str, start: int, end: int, pos: int, joined: bool, original: str | None = None
 ) -> Token:
-    token = Token(
-        positions=source.positions,
-        chars=source.chars,
-        removestops=source.removestops,
-        mode=source.mode,
+    """A fresh token (filters may keep references, so tokens are not reused).
+
+    Built by filling ``__dict__`` directly: ``Token.__init__`` costs more than the
+    rest of the tokenizer per word.
+    """
+    token = Token.__new__(Token)
+    token.__dict__.update(source.__dict__)
+    token.__dict__.update(
+        text=text, original=original or text, boost=1.0, stopped=False, joined=joined,
+        pos=pos, startchar=start, endchar=end,
     )
-    token.text = text
-    token.original = original or text
-    token.boost = 1.0
-    token.stopped = False
-    token.joined = joined
-    if source.positions:
-        token.pos = pos
-    if source.chars:
-        token.startchar = start
-        token.endchar = end
     return token
 
 
@@ -109,6 +105,10 @@ class FrenchTokenizer(Tokenizer):
         pos = start_pos
         for match in _TOKEN_RE.finditer(value):
             word, start = match.group(0), match.start()
+            if word.isalpha():  # the common case: no apostrophe, hyphen or digit
+                yield _new_token(template, word, start_char + start, start_char + match.end(), pos, False)
+                pos += 1
+                continue
             if word[0].isdigit() and _NUMBER_SPACES_RE.search(word):
                 yield _new_token(
                     template,
@@ -142,6 +142,12 @@ class FrenchTokenizer(Tokenizer):
                 pos += 1
 
 
+@lru_cache(maxsize=200_000)
+def fold_term(word: str) -> str:
+    """The folded term of one token (cached: a corpus has far fewer distinct words than tokens)."""
+    return _NOT_TERM_CHARS_RE.sub("", fold(word)).strip(".")
+
+
 class FoldFilter(Filter):
     """Fold to ASCII lower case: accents, ligatures (œ → oe), apostrophes.
 
@@ -150,7 +156,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
-            text = _NOT_TERM_CHARS_RE.sub("", fold(token.text)).strip(".")
+            text = fold_term(token.text)
             if text:
                 token.text = text
                 yield token
@@ -169,6 +175,19 @@ class FrenchStopFilter(Filter):
                     continue
                 token.stopped = True
             yield token
+
+
+@lru_cache(maxsize=1)
+def _french_stemmer() -> object:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
+
+
+@lru_cache(maxsize=200_000)
+def snowball_stem(word: str) -> str:
+    """Snowball French stem of a folded word (PyStemmer when installed; cached)."""
+    return _french_stemmer().stemWord(word)  # type: ignore[attr-defined]
 
 
 class ProtectedStemFilter(Filter):
@@ -198,11 +217,7 @@ class ProtectedStemFilter(Filter):
         """Stem one folded word (protected words and numbers are kept)."""
         if word in self.protected or not word.isalpha():
             return word
-        if self._stemmer is None:
-            import snowballstemmer
-
-            self._stemmer = snowballstemmer.stemmer("french")
-        return self._stemmer.stemWord(word)
+        return snowball_stem(word)
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
