@@ -77,6 +77,41 @@ def _new_token(
     return token
 
 
+Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joined, original
+
+
+def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterator[Word]:
+    """The tokenizer's output as plain tuples: (text, start, end, position, joined, original).
+
+    Elisions are stripped, « 10 000 » (no-break spaces) is one number, and a
+    hyphenated compound gives its joined form (at the position of its first part,
+    ``joined=True``) then its parts.
+    """
+    pos = start_pos
+    for match in _TOKEN_RE.finditer(value):
+        word, start, end = match.group(0), match.start() + start_char, match.end() + start_char
+        if word.isalpha():  # the common case: no apostrophe, hyphen or digit
+            yield word, start, end, pos, False, word
+            pos += 1
+            continue
+        if word[0].isdigit() and _NUMBER_SPACES_RE.search(word):
+            number = _NUMBER_SPACES_RE.sub("", word)
+            yield number, start, end, pos, False, number
+            pos += 1
+            continue
+        elision = _ELISION_RE.match(word)
+        if elision and len(word) > elision.end():
+            start += elision.end()
+            word = word[elision.end() :]
+        parts = _HYPHEN_SPLIT_RE.split(word)
+        if len(parts) > 1:
+            yield "".join(parts), start, start + len(word), pos, True, word
+        for part in parts:
+            yield part, start, start + len(part), pos, False, part
+            start += len(part) + 1
+            pos += 1
+
+
 class FrenchTokenizer(Tokenizer):
     """Split French text into words, handling elision, compounds and numbers.
 
@@ -102,44 +137,8 @@ class FrenchTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         template = Token(positions, chars, removestops=removestops, mode=mode)
-        pos = start_pos
-        for match in _TOKEN_RE.finditer(value):
-            word, start = match.group(0), match.start()
-            if word.isalpha():  # the common case: no apostrophe, hyphen or digit
-                yield _new_token(template, word, start_char + start, start_char + match.end(), pos, False)
-                pos += 1
-                continue
-            if word[0].isdigit() and _NUMBER_SPACES_RE.search(word):
-                yield _new_token(
-                    template,
-                    _NUMBER_SPACES_RE.sub("", word),
-                    start_char + start,
-                    start_char + match.end(),
-                    pos,
-                    False,
-                )
-                pos += 1
-                continue
-            elision = _ELISION_RE.match(word)
-            if elision and len(word) > elision.end():
-                start += elision.end()
-                word = word[elision.end() :]
-            parts = _HYPHEN_SPLIT_RE.split(word)
-            if len(parts) > 1:
-                yield _new_token(
-                    template,
-                    "".join(parts),
-                    start_char + start,
-                    start_char + start + len(word),
-                    pos,
-                    True,
-                    word,
-                )
-            offset = start
-            for part in parts:
-                yield _new_token(template, part, start_char + offset, start_char + offset + len(part), pos, False)
-                offset += len(part) + 1
-                pos += 1
+        for text, start, end, pos, joined, original in french_words(value, start_pos, start_char):
+            yield _new_token(template, text, start, end, pos, joined, original)
 
 
 @lru_cache(maxsize=200_000)
@@ -240,6 +239,39 @@ def french_analyzer(protected: Iterable[str] = ()) -> CompositeAnalyzer:
     """Build the one analyser used for indexing, querying and highlighting."""
     chain = FrenchTokenizer() | FoldFilter() | FrenchStopFilter() | ProtectedStemFilter(protected)
     return chain
+
+
+class TermSpans:
+    """The analyser's terms with their character spans, computed without Token objects.
+
+    Same result as running :func:`french_analyzer` (the same functions, composed
+    in one loop with a per-word cache); used on the search path for highlighting.
+    """
+
+    def __init__(self, analyzer: CompositeAnalyzer) -> None:
+        self.stops = next(i.stops for i in analyzer.items if isinstance(i, FrenchStopFilter))
+        self.stemmer = stemmer_of(analyzer)
+        self._terms: dict[str, str] = {}
+
+    def term(self, word: str) -> str:
+        """The term of one token text ("" when it folds to nothing or is a stop word)."""
+        term = self._terms.get(word)
+        if term is None:
+            folded = fold_term(word)
+            term = "" if not folded or folded in self.stops else self.stemmer.stem(folded)
+            if len(self._terms) < 500_000:
+                self._terms[word] = term
+        return term
+
+    def __call__(self, text: str) -> list[tuple[str, int, int, int]]:
+        """(term, start, end, position) of every non-joined, non-stop token of ``text``."""
+        spans = []
+        for word, start, end, pos, joined, _ in french_words(text):
+            if not joined:
+                term = self.term(word)
+                if term:
+                    spans.append((term, start, end, pos))
+        return spans
 
 
 def stemmer_of(analyzer: CompositeAnalyzer) -> ProtectedStemFilter:

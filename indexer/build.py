@@ -20,7 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,8 +29,9 @@ from whoosh.query import Term
 
 from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, french_analyzer, protected_terms
 from indexer.corpus import CorpusError, CorpusProblem, load_corpus
+from indexer.geography import codes_file_for, country_codes, load_gazetteer
 from indexer.records import Programme
-from indexer.schema import FACET_FIELDS, SCHEMA_VERSION, build_schema
+from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION, build_schema, content_segments
 from indexer.slugs import slugify
 from indexer.store import (
     GENERATION_PREFIX,
@@ -80,13 +81,19 @@ def protected_vocabulary(programmes: list[Programme], acronyms: list[str]) -> fr
     return protected_terms(sorted(names) + acronyms)
 
 
-def fingerprint(programmes: list[Programme], protected: frozenset[str], synonyms: list | None = None) -> str:
-    """A hash of everything that determines the index's content."""
+def fingerprint(
+    programmes: list[Programme],
+    protected: frozenset[str],
+    synonyms: list | None = None,
+    countries: dict[str, str] | None = None,
+) -> str:
+    """A hash of everything that determines the index's content (country codes included: they go in meta)."""
     payload = {
         "analyzer": ANALYZER_VERSION,
         "schema": SCHEMA_VERSION,
         "protected": sorted(protected),
         "synonyms": synonyms or [],
+        "countries": countries or {},
         "records": [p.to_dict() for p in sorted(programmes, key=lambda p: p.id)],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -94,14 +101,20 @@ def fingerprint(programmes: list[Programme], protected: frozenset[str], synonyms
 
 def document_for(programme: Programme) -> dict[str, object]:
     """The Whoosh document of one programme."""
-    return {
-        "id": programme.id,
+    texts = {
         "title": programme.title,
         "countries": ", ".join(programme.countries),
         "region": programme.region,
         "objectives": programme.objectives_text,
         "description": programme.description_text,
         "notes": programme.notes_text,
+    }
+    return {
+        "id": programme.id,
+        "title": programme.title,
+        "countries": texts["countries"],
+        "region": programme.region,
+        CONTENT_FIELD: content_segments(texts),
         "status": programme.status,
         FACET_FIELDS["region"]: slugify(programme.region),
         FACET_FIELDS["country"]: ",".join(slugify(c) for c in programme.countries),
@@ -207,12 +220,13 @@ def analysed_synonyms(
 
 @dataclass(frozen=True)
 class PreparedCorpus:
-    """Validated records (themes assigned), protected words, analysed synonyms, fingerprint."""
+    """Validated records (themes assigned), protected words, analysed synonyms, fingerprint, country codes."""
 
     programmes: list[Programme]
     protected: frozenset[str]
     synonyms: list
     fingerprint: str
+    country_codes: dict[str, str] = field(default_factory=dict)  # corpus name -> ISO alpha-3 or "global"
 
 
 def prepare_corpus(
@@ -220,16 +234,23 @@ def prepare_corpus(
     acronyms_file: Path | None = None,
     synonyms_file: Path | None = None,
     themes_file: Path | None = None,
+    country_codes_file: Path | None = None,
 ) -> PreparedCorpus:
-    """Load and validate everything a build needs; vocabulary files default to the corpus root."""
+    """Load and validate everything a build needs; vocabulary files default to the corpus root.
+
+    Every country name must have an ISO code (see :mod:`indexer.geography`); ``country_codes.yaml``
+    defaults to the corpus root's, else the project's.
+    """
     root = corpus_dir.parent
     programmes = load_corpus(corpus_dir)
+    codes = country_codes(programmes, load_gazetteer(country_codes_file or codes_file_for(root)))
     themes = load_themes(themes_file or root / THEMES_NAME, programmes)
     programmes = [replace(p, themes=tuple(themes_of(p, themes))) for p in programmes]
     protected = protected_vocabulary(programmes, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
     synonyms_path = synonyms_file or root / SYNONYMS_NAME
     synonyms = analysed_synonyms(load_synonyms(synonyms_path), protected, str(synonyms_path))
-    return PreparedCorpus(programmes, protected, synonyms, fingerprint(programmes, protected, synonyms))
+    print_ = fingerprint(programmes, protected, synonyms, codes)
+    return PreparedCorpus(programmes, protected, synonyms, print_, codes)
 
 
 def build_index(
@@ -253,7 +274,10 @@ def build_index(
     )
     index_root.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_root):
-        live = current_generation_name(index_root)
+        try:
+            live = current_generation_name(index_root)
+        except ValueError:  # a damaged pointer (not UTF-8): build and replace it
+            live = None
         if live and not force and _same_fingerprint(index_root, live, print_):
             return BuildResult(live, len(programmes), True, time.perf_counter() - started)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -262,7 +286,7 @@ def build_index(
         staging.mkdir()
         try:
             _write_index(staging, programmes, protected, progress)
-            _write_metadata(staging, name, programmes, print_)
+            _write_metadata(staging, name, programmes, print_, prepared.country_codes)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, programmes)
             os.rename(staging, index_root / name)
@@ -280,13 +304,17 @@ def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
         meta = read_generation(root, live).meta
         if meta.get("fingerprint") != print_ or meta.get("analyzer_version") != ANALYZER_VERSION:
             return False
+        for path in (root / live).glob("*.json"):
+            json.loads(path.read_text(encoding="utf-8"))
         with whoosh_index.open_dir(str(root / live)).searcher() as searcher:
             return searcher.doc_count() == meta.get("documents")
     except Exception:
         return False
 
 
-def _write_metadata(path: Path, name: str, programmes: list[Programme], print_: str) -> None:
+def _write_metadata(
+    path: Path, name: str, programmes: list[Programme], print_: str, country_codes: dict[str, str] | None = None
+) -> None:
     counts = {
         "region": Counter(p.region for p in programmes),
         "country": Counter(c for p in programmes for c in p.countries),
@@ -301,6 +329,7 @@ def _write_metadata(path: Path, name: str, programmes: list[Programme], print_: 
         "documents": len(programmes),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "facets": {facet: dict(sorted(counter.items())) for facet, counter in counts.items()},
+        "country_codes": country_codes or {},
     }
     (path / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     vocabulary = surface_vocabulary(programmes)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
+from indexer.geography import codes_file_for
 from indexer.importer import import_page
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir
@@ -61,6 +62,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{len(prepared.programmes)} fiches valides dans {args.corpus}")
     print(f"{len(prepared.synonyms)} groupes de synonymes valides ({args.corpus.parent / SYNONYMS_NAME})")
     print(f"{len(themes)} thèmes attribués ({args.corpus.parent / THEMES_NAME})")
+    codes = prepared.country_codes
+    print(f"{len(codes)} noms de pays reconnus ({codes_file_for(args.corpus.parent)})")
     return 0
 
 

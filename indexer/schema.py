@@ -1,6 +1,12 @@
-"""The Whoosh schema: searchable fields with their boosts, facet key fields, stored record.
+"""The Whoosh schema: the weighted catch-all field, small field-query fields, facet keys, record.
 
-Field boosts (applied to term weights at index time, read by BM25F):
+Plain words are matched against ``content``, which indexes every searchable field
+once, each token weighing its field's boost (BM25F: boost-weighted term frequency,
+one posting list per term). ``title``, ``countries``, ``region`` and ``status`` are
+also indexed alone for ``titre:``, ``pays:``, ``region:`` and ``statut:`` queries.
+The record itself (texts for snippets and the detail page) is one stored field.
+
+Field boosts (token weights in ``content``):
 
 ============  =====  =====================================================
 field         boost  why
@@ -11,20 +17,22 @@ region        2.0    a region name is nearly as specific as a country
 objectives    1.5    pillars, objectives and result areas, with headings
 description   1.0    the long free text
 notes         1.0    notes such as the Libya asterisk note
-status        0.0    only reachable through ``statut:…`` (not in default fields)
+status        —      not in ``content``: only reachable through ``statut:…``
 ============  =====  =====================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from indexer.analysis import french_analyzer
 
 #: Bump when fields change; part of the corpus fingerprint.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 FIELD_BOOSTS: dict[str, float] = {
     "title": 3.0,
@@ -34,8 +42,13 @@ FIELD_BOOSTS: dict[str, float] = {
     "description": 1.0,
     "notes": 1.0,
 }
-#: Fields searched by plain words, in boost order.
+#: Fields a plain word is searched in, in boost order (``content`` holds them all, weighted).
 SEARCH_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
+#: The catch-all field plain words are matched against: one posting list per term
+#: instead of an OR over six fields, with each field's boost as the token weight (BM25F).
+CONTENT_FIELD = "content"
+#: Positions left empty between two fields in ``content``, so no phrase spans two fields.
+FIELD_GAP = 50
 #: Fields with stored text for snippets.
 SNIPPET_FIELDS: tuple[str, ...] = ("description", "objectives", "notes")
 #: Facet name -> key field holding slug keys of the values.
@@ -45,6 +58,33 @@ FACET_FIELDS: dict[str, str] = {
     "status": "status_key",
     "theme": "theme_key",
 }
+
+
+class WeightedText(TEXT):
+    """A TEXT field indexed from ``[(text, boost), …]`` segments: every token of a segment
+    weighs ``boost``, so term frequency becomes BM25F's boost-weighted sum over fields."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        positions: dict[str, list[int]] = defaultdict(list)
+        weights: dict[str, float] = defaultdict(float)
+        start = 0
+        for text, boost in value:
+            last = start
+            for token in self.analyzer(text, positions=True, mode="index", start_pos=start):
+                positions[token.text].append(token.pos)
+                weights[token.text] += boost
+                last = token.pos
+            start = last + FIELD_GAP
+        for term, poslist in positions.items():
+            yield term.encode("utf-8"), len(poslist), weights[term], self.format.encode(poslist)
+
+
+def content_segments(texts: dict[str, str]) -> list[tuple[str, float]]:
+    """The ``content`` value of a document: each searchable field's text with its boost."""
+    return [(texts[name], boost) for name, boost in FIELD_BOOSTS.items() if texts.get(name)]
 
 
 def build_schema(protected: Iterable[str]) -> Schema:
@@ -59,10 +99,8 @@ def build_schema(protected: Iterable[str]) -> Schema:
         title=text("title", stored=True),
         countries=text("countries"),
         region=text("region"),
-        objectives=text("objectives", stored=True),
-        description=text("description", stored=True),
-        notes=text("notes", stored=True),
         status=text("status"),
+        content=WeightedText(analyzer=analyzer),
         region_key=KEYWORD(commas=True, sortable=True),
         country_key=KEYWORD(commas=True, sortable=True),
         status_key=KEYWORD(commas=True, sortable=True),

@@ -1,6 +1,7 @@
 """Highlighted snippets and « Pourquoi ce résultat ? », from the analyser's offsets.
 
-The stored text is analysed with the index's analyser (so a query
+The stored text is analysed with the index's analyser (through
+:class:`indexer.analysis.TermSpans`, the same chain without Token objects, so a query
 « reintegration » marks « réintégration », « migrants » marks « migrant »),
 matched tokens are located by their original character offsets, the best
 windows are cut on word boundaries, and the text is escaped *before* the
@@ -10,11 +11,10 @@ corpus text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from whoosh.analysis.analyzers import CompositeAnalyzer
 
 from indexer.analysis import fold
 from search_app.query_builder import QueryTerms
@@ -23,6 +23,8 @@ MAX_FRAGMENT_CHARS = 300
 MAX_FRAGMENTS = 2
 CONTEXT_BEFORE = 60
 ELLIPSIS = "…"
+#: text -> (term, start, end, position) of its tokens, e.g. a cached TermSpans.
+Spans = Callable[[str], list[tuple[str, int, int, int]]]
 
 
 @dataclass(frozen=True)
@@ -34,17 +36,13 @@ class Match:
     typed: str
 
 
-def find_matches(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> list[Match]:
+def find_matches(spans_of: Spans, text: str, terms: QueryTerms) -> list[Match]:
     """Spans of ``text`` matching a query term, prefix or phrase (in text order)."""
     if not terms.terms and not terms.prefixes and not terms.phrases:
         return []
-    tokens = [
-        (token.text, token.pos, token.startchar, token.endchar)
-        for token in analyzer(text, positions=True, chars=True, mode="index")
-        if not getattr(token, "joined", False)
-    ]
+    tokens = spans_of(text)
     spans: list[Match] = []
-    for term, _, start, end in tokens:
+    for term, start, end, _ in tokens:
         typed = terms.terms.get(term)
         if typed is None and terms.prefixes:
             typed = next((word for prefix, word in terms.prefixes.items() if term.startswith(prefix)), None)
@@ -64,8 +62,8 @@ def _phrase_matches(tokens: list[tuple[str, int, int, int]], terms: QueryTerms) 
         size = len(phrase)
         for index in range(len(tokens) - size + 1):
             window = tokens[index : index + size]
-            if tuple(t[0] for t in window) == phrase and window[-1][1] - window[0][1] <= 3 * size:
-                found += [Match(start, end, typed) for _, _, start, end in window]
+            if tuple(t[0] for t in window) == phrase and window[-1][3] - window[0][3] <= 3 * size:
+                found += [Match(start, end, typed) for _, start, end, _ in window]
     return found
 
 
@@ -119,9 +117,9 @@ def _marked(text: str, start: int, end: int, matches: Iterable[Match]) -> Markup
     return Markup("").join(pieces)
 
 
-def snippet(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup | None:
+def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:
     """The highlighted snippet of one field, or None when nothing in it matches."""
-    matches = find_matches(analyzer, text, terms)
+    matches = find_matches(spans_of, text, terms)
     if not matches:
         return None
     windows = _windows(text, matches)
@@ -131,9 +129,9 @@ def snippet(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup
     return Markup("%s%s%s") % (prefix, body, suffix)
 
 
-def mark_all(analyzer: CompositeAnalyzer, text: str, terms: QueryTerms) -> Markup:
+def mark_all(spans_of: Spans, text: str, terms: QueryTerms) -> Markup:
     """The whole text, escaped, with every matched word marked."""
-    return _marked(text, 0, len(text), find_matches(analyzer, text, terms))
+    return _marked(text, 0, len(text), find_matches(spans_of, text, terms))
 
 
 def lead(text: str) -> Markup:
@@ -142,12 +140,12 @@ def lead(text: str) -> Markup:
     return escape(text[:end]) + (Markup(" " + ELLIPSIS) if end < len(text) else Markup(""))
 
 
-def explain(analyzer: CompositeAnalyzer, texts: dict[str, str], terms: QueryTerms) -> dict[str, list[str]]:
+def explain(spans_of: Spans, texts: dict[str, str], terms: QueryTerms) -> dict[str, list[str]]:
     """Per field, « typed ≈ found » pairs (or just the word when identical), from the analyser."""
     explanation: dict[str, list[str]] = {}
     for fieldname, text in texts.items():
         pairs: list[str] = []
-        for match in find_matches(analyzer, text, terms):
+        for match in find_matches(spans_of, text, terms):
             found = text[match.start : match.end]
             pair = found if found.lower() == match.typed.lower() else f"{match.typed} ≈ {found}"
             if pair not in pairs:

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,8 @@ from whoosh import index as whoosh_index
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.searching import Searcher
 
-from indexer.analysis import ANALYZER_VERSION, fold
-from indexer.schema import FACET_FIELDS
+from indexer.analysis import ANALYZER_VERSION, TermSpans, fold
+from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION
 from indexer.slugs import slugify
 from indexer.store import (
     META_NAME,
@@ -37,22 +38,50 @@ from search_app.query_builder import SynonymTable
 RETRY_SECONDS = 1.0
 
 
-def bits_of(docnums: object) -> int:
-    """A bitset (int) with one bit set per document number."""
-    value = 0
-    for docnum in docnums:  # type: ignore[attr-defined]
-        value |= 1 << docnum
-    return value
+def bits_of(docnums: Iterable[int]) -> int:
+    """A bitset (int) with one bit set per document number (built in a bytearray: linear)."""
+    numbers = list(docnums)
+    if not numbers:
+        return 0
+    buffer = bytearray(max(numbers) // 8 + 1)
+    for docnum in numbers:
+        buffer[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def bit_bytes(bits: int, size: int = 0) -> bytes:
+    """The bitset as little-endian bytes covering ``size`` documents at least, for O(1)
+    membership tests: ``b[d >> 3] >> (d & 7) & 1``."""
+    return bits.to_bytes(max(size, bits.bit_length()) // 8 + 1, "little")
 
 
 def docnums_of(bits: int) -> list[int]:
     """Document numbers of a bitset, ascending."""
     numbers = []
-    while bits:
-        low = bits & -bits
-        numbers.append(low.bit_length() - 1)
-        bits ^= low
+    for index, byte in enumerate(bit_bytes(bits)):
+        if byte:
+            numbers.extend(index * 8 + bit for bit in range(8) if byte >> bit & 1)
     return numbers
+
+
+class CachedSpans:
+    """A bounded cache in front of TermSpans: the same hits come back across searches."""
+
+    def __init__(self, spans: TermSpans, size: int = 4096) -> None:
+        self._spans = spans
+        self._size = size
+        self._cache: dict[str, list[tuple[str, int, int, int]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> list[tuple[str, int, int, int]]:
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._spans(text)
+            with self._lock:
+                if len(self._cache) >= self._size:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[text] = cached
+        return cached
 
 
 @dataclass
@@ -75,11 +104,20 @@ class GenerationState:
     all_bits: int
     facets: dict[str, dict[str, FacetValue]]
     title_order: list[int]
+    title_rank: list[int]  # docnum -> position in title order
     vocabulary: dict[str, list]
     vocabulary_keys: list[str]
     titles: list[tuple[str, str, str]]  # (folded title, title, id)
     synonyms: list[list[dict]]  # groups of {"text", "terms", "positions"}
     _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def spans(self) -> CachedSpans:
+        """Term spans of stored texts, for highlighting (cached per generation)."""
+        spans = self.__dict__.get("_spans")
+        if spans is None:
+            spans = self.__dict__["_spans"] = CachedSpans(TermSpans(self.analyzer))
+        return spans
 
     @property
     def synonym_table(self) -> SynonymTable:
@@ -142,6 +180,12 @@ def open_generation(root: Path) -> GenerationState:
             f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
+    schema = generation.meta.get("schema_version")
+    if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
+        raise IndexUnavailable(
+            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
+            "reconstruisez-le (python -m indexer build --force)"
+        )
     try:
         index = whoosh_index.open_dir(str(generation.path))
         vocabulary = json.loads((generation.path / VOCABULARY_NAME).read_text(encoding="utf-8"))
@@ -153,16 +197,20 @@ def open_generation(root: Path) -> GenerationState:
             doc_count = searcher.doc_count_all()
         titles = sorted((fold(fields["title"]), fields["title"], fields["id"]) for _, fields in stored)
         title_order = [docnum for docnum, _ in sorted(stored, key=lambda item: (fold(item[1]["title"]), item[1]["id"]))]
+        title_rank = [0] * doc_count
+        for rank, docnum in enumerate(title_order):
+            title_rank[docnum] = rank
     except Exception as error:  # any failure to read the files means the index is unusable
         raise IndexUnavailable(f"index « {generation.name} » illisible : {error}") from error
     return GenerationState(
         name=generation.name,
         meta=generation.meta,
         index=index,
-        analyzer=index.schema["description"].analyzer,
+        analyzer=index.schema[CONTENT_FIELD].analyzer,
         all_bits=(1 << doc_count) - 1,
         facets=facets,
         title_order=title_order,
+        title_rank=title_rank,
         vocabulary=vocabulary,
         vocabulary_keys=sorted(vocabulary),
         titles=titles,

@@ -156,6 +156,12 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "résultats",
+                            "headers": {
+                                "X-Index-Generation": {
+                                    "description": "génération de l’index qui a répondu (JSON)",
+                                    "schema": {"type": "string"},
+                                }
+                            },
                             "content": {
                                 "application/json": {"schema": _SEARCH},
                                 "text/csv": {"schema": {"type": "string"}},

@@ -16,7 +16,7 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.reading import IndexReader
 
 from indexer.analysis import stemmer_of
-from indexer.schema import SEARCH_FIELDS
+from indexer.schema import CONTENT_FIELD
 from search_app.query_parser import And, Node, Not, Or, Phrase, Word
 
 MAX_EXPANSIONS = 50
@@ -79,7 +79,7 @@ class QueryBuilder:
         return BuiltQuery(query=query, terms=terms)
 
     def _fields(self, node: Word | Phrase) -> tuple[str, ...]:
-        return (node.field,) if node.field else SEARCH_FIELDS
+        return (node.field,) if node.field else (CONTENT_FIELD,)
 
     def _node(self, node: Node, terms: QueryTerms, positive: bool = True) -> wq.Query | None:
         if isinstance(node, Word):

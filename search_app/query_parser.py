@@ -31,10 +31,6 @@ FIELD_ALIASES: dict[str, str] = {
     "status": "status",
     "titre": "title",
     "title": "title",
-    "description": "description",
-    "objectif": "objectives",
-    "objectifs": "objectives",
-    "objectives": "objectives",
 }
 #: Index field -> the French name shown back to users.
 FIELD_LABELS: dict[str, str] = {
@@ -42,8 +38,6 @@ FIELD_LABELS: dict[str, str] = {
     "region": "region",
     "status": "statut",
     "title": "titre",
-    "description": "description",
-    "objectives": "objectifs",
 }
 OPERATORS = {"AND": "AND", "ET": "AND", "OR": "OR", "OU": "OR", "NOT": "NOT", "SAUF": "NOT"}
 _OPERATOR_LABELS = {"AND": "ET", "OR": "OU", "NOT": "SAUF"}

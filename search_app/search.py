@@ -8,19 +8,19 @@ page of hits with snippets and explanations, and a spelling suggestion.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.reading import IndexReader
 
-from indexer.schema import SEARCH_FIELDS, SNIPPET_FIELDS
+from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
-from search_app.index_state import GenerationState, IndexHolder, bits_of, docnums_of
+from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of, docnums_of
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
 from search_app.suggest import correction, similar_words
@@ -29,6 +29,7 @@ DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
 MAX_RESULT_DEPTH = 1000
 MAX_EXPORT = 100_000
+TIE_MARGIN = 20
 SORTS = ("relevance", "title")
 SIMILAR_LIMIT = 5
 EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
@@ -180,18 +181,23 @@ class SearchService:
     def _ordered(
         self, state: GenerationState, sort: str, built: BuiltQuery | None, final: int, offset: int, limit: int
     ) -> list[tuple[int, float | None]]:
-        """(docnum, score) of results ``offset`` to ``limit``, in display order."""
+        """(docnum, score) of results ``offset`` to ``limit``, in display order.
+
+        Relevance: Whoosh's top-k by BM25F score (a heap, no per-document sort key),
+        then ties broken by title; a margin of extra hits keeps ties at the page edge exact
+        unless more than TIE_MARGIN documents share the boundary score.
+        """
         if offset >= limit or final == 0:
             return []
         if built is None or sort == "title" or not built.terms.has_positive:
-            ordered = [d for d in state.title_order if final >> d & 1]
-            return [(d, None) for d in ordered[offset:limit]]
+            members = bit_bytes(final, len(state.title_order))
+            ordered = (d for d in state.title_order if members[d >> 3] >> (d & 7) & 1)
+            return [(d, None) for d in itertools.islice(ordered, offset, limit)]
         searcher = state.searcher()
-        facet = sorting.MultiFacet([sorting.ScoreFacet(), sorting.FieldFacet("title_sort")])
         allowed = set(docnums_of(final)) if final != state.all_bits else None
-        results = searcher.search(built.query, limit=limit, filter=allowed, sortedby=facet)
-        # With a MultiFacet sort, each hit's "score" is its sort key: (-BM25F score, folded title).
-        return [(hit.docnum, -hit.score[0]) for hit in results][offset:limit]
+        results = searcher.search(built.query, limit=limit + TIE_MARGIN, filter=allowed)
+        ranked = sorted(((hit.docnum, hit.score) for hit in results), key=lambda h: (-h[1], state.title_rank[h[0]]))
+        return ranked[offset:limit]
 
     def _hits(
         self, state: GenerationState, request: SearchRequest, built: BuiltQuery | None, final: int, notices: list[str]
@@ -243,7 +249,7 @@ class SearchService:
             terms = builder.build(parsed.tree).terms
 
         def mark(value: str) -> Markup:
-            return highlight.mark_all(state.analyzer, value, terms)
+            return highlight.mark_all(state.spans, value, terms)
 
         return ProgrammeDetail(
             record=record,
@@ -261,7 +267,7 @@ class SearchService:
     def _similar(self, state: GenerationState, docnum: int, record: dict) -> list[dict]:
         searcher = state.searcher()
         text = "\n".join([*record["description"], *(o["text"] for o in record["objectives"])])
-        results = searcher.more_like(docnum, "description", text=text, top=SIMILAR_LIMIT + 1, numterms=12)
+        results = searcher.more_like(docnum, CONTENT_FIELD, text=text, top=SIMILAR_LIMIT + 1, numterms=12)
         similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
 
@@ -278,7 +284,7 @@ def _sections(items: list[dict]) -> list[tuple[str, list[dict]]]:
 
 
 def _known(reader: IndexReader, term: str) -> bool:
-    return any(reader.doc_frequency(fieldname, term) for fieldname in SEARCH_FIELDS)
+    return bool(reader.doc_frequency(CONTENT_FIELD, term))
 
 
 def _hit(state: GenerationState, record: dict, score: float | None, terms: QueryTerms) -> Hit:
@@ -294,7 +300,7 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
     }
     snippets: dict[str, Markup] = {}
     for fieldname in SNIPPET_FIELDS:
-        marked = highlight.snippet(state.analyzer, texts[fieldname], terms)
+        marked = highlight.snippet(state.spans, texts[fieldname], terms)
         if marked:
             snippets[fieldname] = marked
     if not snippets:
@@ -307,5 +313,5 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
         status=record["status"],
         score=round(score, 4) if score is not None else None,
         snippets=snippets,
-        matched=highlight.explain(state.analyzer, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
+        matched=highlight.explain(state.spans, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
     )

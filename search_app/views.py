@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 
 from indexer.store import IndexUnavailable
-from search_app import presenters
+from search_app import map_view, presenters
 from search_app.params import parse_search_args
 from search_app.search import SearchService
 from search_app.tracking import analytics_report, track_click, track_search
@@ -28,12 +28,14 @@ def search() -> tuple[str, int]:
             "search.html", page=None, request_=params.request, unavailable=str(error), hidden_filters={}
         ), 503
     track_search(page, "html")
+    facets = presenters.facet_links(page)
     return render_template(
         "search.html",
         page=page,
         request_=params.request,
         problems=params.problems,
-        facets=presenters.facet_links(page),
+        facets=facets,
+        country_map=map_view.country_map(facets["country"], map_view.generation_codes(_service())),
         chips=presenters.chips(page),
         hidden_filters=presenters.selected_values(page),
         clear_url=presenters.clear_url(page),

@@ -104,3 +104,23 @@
   });
   input.addEventListener("blur", function () { setTimeout(close, 150); });
 })();
+
+// Progressive enhancement: the map's caption shows the country under the pointer or the focus.
+// Without this file each country still has its <title> (tooltip, accessible name) and is a link.
+(function () {
+  "use strict";
+  const map = document.querySelector(".map-svg");
+  const caption = document.querySelector(".map-caption");
+  if (!map || !caption) return;
+
+  function show(event) {
+    const country = event.target.closest && event.target.closest(".map-country");
+    const title = country && country.querySelector("title");
+    caption.textContent = title ? title.textContent : "";
+  }
+
+  map.addEventListener("mouseover", show);
+  map.addEventListener("focusin", show);
+  map.addEventListener("mouseleave", function () { caption.textContent = ""; });
+  map.addEventListener("focusout", function () { caption.textContent = ""; });
+})();
