@@ -27,7 +27,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from indexer.analysis import ANALYZER_VERSION, FoldFilter, FrenchTokenizer, fold, french_analyzer, protected_terms
+from indexer.analysis import ANALYZER_VERSION, fold, fold_term, french_analyzer, french_words, protected_terms
 from indexer.corpus import CorpusError, CorpusProblem, load_corpus
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
 from indexer.records import Programme
@@ -128,22 +128,20 @@ def document_for(programme: Programme) -> dict[str, object]:
 def surface_vocabulary(programmes: list[Programme]) -> dict[str, list[object]]:
     """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
     forms: dict[str, Counter[str]] = defaultdict(Counter)
-    chain = FrenchTokenizer() | FoldFilter()
     for programme in programmes:
-        texts = (
-            programme.title,
-            programme.region,
-            ", ".join(programme.countries),
-            programme.description_text,
-            programme.objectives_text,
-            programme.notes_text,
-        )
+        texts = (programme.title, programme.region, ", ".join(programme.countries),
+                 programme.description_text, programme.objectives_text, programme.notes_text)
         for text in texts:
-            for token in chain(text):
-                if token.text.isalpha() and len(token.text) > 1:
-                    forms[token.text][token.original] += 1
+            for _, _, _, _, joined, original in french_words(text):
+                if not joined:
+                    forms[original][original] += 1
+    merged: dict[str, Counter[str]] = defaultdict(Counter)
+    for original, counter in forms.items():
+        word = fold_term(original)
+        if word.isalpha() and len(word) > 1:
+            merged[word].update(counter)
     vocabulary = {}
-    for word, counter in forms.items():
+    for word, counter in merged.items():
         surface, _ = max(counter.items(), key=lambda item: (item[1], item[0].islower(), item[0]))
         vocabulary[word] = [surface, sum(counter.values())]
     return vocabulary

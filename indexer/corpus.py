@@ -20,6 +20,8 @@ import yaml
 from indexer.records import KNOWN_STATUSES, ObjectiveItem, Programme, normalise_space
 
 RECORD_SUFFIX = ".md"
+#: libyaml's C parser when PyYAML was built with it (10× faster on large corpora), same safe subset.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REQUIRED_FIELDS = ("id", "title", "region", "countries", "status", "source")
 _FENCE = "---"
 _FIELD_RE = re.compile(r"^(\w+):")
@@ -111,7 +113,7 @@ def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) ->
         return None
     header_lines = lines[:end]
     try:
-        header = yaml.safe_load("\n".join(lines[1:end])) or {}
+        header = yaml.load("\n".join(lines[1:end]), Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
