@@ -294,4 +294,5 @@ def test_countries_are_searchable_and_protected(index_root: Path):
 
 def test_libya_note_is_searchable(index_root: Path):
     index = open_live(index_root)
-    assert ids(index, "prétendre formule") == {"moyen-orient-et-afrique-du-nord-initiative-conjointe"}  # only in the note
+    # « prétendre » and « formule » occur only in the asterisk note
+    assert ids(index, "prétendre formule") == {"moyen-orient-et-afrique-du-nord-initiative-conjointe"}
