@@ -113,8 +113,9 @@ class QueryBuilder:
         if not tokens:
             terms.stopped.append(text)
             return None
-        # Hyphenated words are indexed split (and joined): the split parts always match.
-        split = [(term, pos) for term, pos, joined in tokens if not joined]
+        # Hyphenated words are indexed split (and joined): the split parts always match,
+        # unless they are all stop words (« J-J », « d-l »): then the joined form is searched.
+        split = [(term, pos) for term, pos, joined in tokens if not joined] or [(term, pos) for term, pos, _ in tokens]
         forms = [split]
         group = self.synonyms.group_of(tuple(term for term, _ in split))
         if group is not None:

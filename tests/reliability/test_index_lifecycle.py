@@ -1,0 +1,317 @@
+"""Index lifecycle: missing, unreadable or mismatched index → the app starts, says why (503), recovers alone;
+corpus problems → the build fails with file, line and field, and the served index is untouched."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from indexer.analysis import ANALYZER_VERSION
+from indexer.schema import SCHEMA_VERSION
+from indexer.store import POINTER_NAME
+from tests.reliability.conftest import (
+    assert_no_traceback,
+    body_text,
+    build,
+    copy_corpus,
+    json_of,
+    live_generation,
+    make_app,
+    run_indexer,
+    snapshot,
+    wait_for,
+)
+
+UNAVAILABLE_PAGE = "La recherche est momentanément indisponible."
+#: Recovery must not need a restart; IndexHolder looks again at most once per second.
+RECOVERY_SECONDS = 5.0
+
+
+def assert_unavailable(client: FlaskClient, reason: str) -> None:
+    """Every entry point says the index is unavailable, why, in French, with a 503 and no trace."""
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    body = json_of(health)
+    assert body["status"] == "unavailable"
+    assert re.search(reason, body["error"]), body["error"]
+
+    page = client.get("/", query_string={"q": "migrants"})
+    assert page.status_code == 503
+    text = body_text(page)
+    assert UNAVAILABLE_PAGE in text
+    assert re.search(reason, text.replace("&#39;", "'").replace("&#34;", '"'))
+    assert '<form class="search-form"' in text  # the search box is still there
+    assert_no_traceback(text)
+
+    for path in ("/api/search?q=migrants", "/api/suggest?q=mig", "/api/programmes/afghanistan-rada"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.mimetype == "application/json"
+        assert "L’index de recherche est indisponible." in json_of(response)["error"]
+        assert_no_traceback(body_text(response))
+
+    detail = client.get("/programmes/afghanistan-rada")
+    assert detail.status_code == 503
+    assert "L’index de recherche est indisponible." in body_text(detail)
+    assert_no_traceback(body_text(detail))
+
+
+def assert_recovers(client: FlaskClient, documents: int = 6) -> None:
+    assert wait_for(lambda: client.get("/healthz").status_code == 200, timeout=RECOVERY_SECONDS)
+    health = json_of(client.get("/healthz"))
+    assert health["status"] == "ok" and health["documents"] == documents
+    assert client.get("/", query_string={"q": "migrants"}).status_code == 200
+    search = client.get("/api/search", query_string={"q": ""})
+    assert search.status_code == 200 and json_of(search)["total"] == documents
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Path:
+    return copy_corpus(tmp_path / "corpus")
+
+
+def test_missing_index_then_first_build(tmp_path: Path, records: Path):
+    root = tmp_path / "index"  # does not exist yet
+    client = make_app(root).test_client()
+    assert_unavailable(client, r"aucun index construit")
+    build(records, root, force=False)
+    assert_recovers(client)
+
+
+def test_empty_index_directory(tmp_path: Path, records: Path):
+    root = tmp_path / "index"
+    root.mkdir()
+    client = make_app(root).test_client()
+    assert_unavailable(client, r"aucun index construit")
+    build(records, root, force=False)
+    assert_recovers(client)
+
+
+def _truncate_segment(generation: Path) -> None:
+    segment = next(generation.glob("*.seg"))
+    segment.write_bytes(segment.read_bytes()[:1000])
+
+
+def _delete_toc(generation: Path) -> None:
+    next(generation.glob("*.toc")).unlink()
+
+
+def _garbage_meta(generation: Path) -> None:
+    (generation / "meta.json").write_text("{pas du json", encoding="utf-8")
+
+
+def _meta_not_an_object(generation: Path) -> None:
+    (generation / "meta.json").write_text("[]", encoding="utf-8")
+
+
+def _delete_meta(generation: Path) -> None:
+    (generation / "meta.json").unlink()
+
+
+def _garbage_vocabulary(generation: Path) -> None:
+    (generation / "vocabulary.json").write_bytes(b"\xff\xfe[")
+
+
+def _delete_generation(generation: Path) -> None:
+    shutil.rmtree(generation)
+
+
+def _pointer_not_utf8(generation: Path) -> None:
+    (generation.parent / POINTER_NAME).write_bytes(b"\xff\xfegen\n")
+
+
+def _pointer_is_a_directory(generation: Path) -> None:
+    pointer = generation.parent / POINTER_NAME
+    pointer.unlink()
+    pointer.mkdir()
+
+
+def _unreadable_files(generation: Path) -> None:
+    for path in generation.iterdir():
+        path.write_bytes(b"")
+
+
+CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "truncated-segment": (_truncate_segment, r"illisible"),
+    "missing-toc": (_delete_toc, r"illisible"),
+    "garbage-meta": (_garbage_meta, r"illisible"),
+    "meta-not-an-object": (_meta_not_an_object, r"illisible"),
+    "missing-meta": (_delete_meta, r"illisible"),
+    "garbage-vocabulary": (_garbage_vocabulary, r"illisible"),
+    "generation-deleted": (_delete_generation, r"illisible"),
+    "empty-files": (_unreadable_files, r"illisible"),
+    "pointer-not-utf8": (_pointer_not_utf8, r"CURRENT illisible"),
+    "pointer-is-a-directory": (_pointer_is_a_directory, r"CURRENT illisible"),
+}
+
+
+# Whoosh leaves a file to the garbage collector when opening a damaged index fails; it is closed then.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("kind", CORRUPTIONS)
+def test_unreadable_index_then_rebuild(index_copy: Path, records: Path, kind: str):
+    corrupt, reason = CORRUPTIONS[kind]
+    corrupt(live_generation(index_copy))
+    client = make_app(index_copy).test_client()
+    assert_unavailable(client, reason)
+    if kind == "pointer-is-a-directory":
+        (index_copy / POINTER_NAME).rmdir()
+    # The ordinary (not forced) build must not skip a damaged index because its fingerprint matches.
+    build(records, index_copy, force=False)
+    assert_recovers(client)
+
+
+@pytest.mark.parametrize(
+    ("key", "label", "expected"),
+    [("analyzer_version", "l’analyseur", ANALYZER_VERSION), ("schema_version", "le schéma", SCHEMA_VERSION)],
+)
+def test_index_built_by_another_version_then_rebuild(index_copy: Path, records: Path, key, label, expected):
+    meta_path = live_generation(index_copy) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta[key] = "0"
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    client = make_app(index_copy).test_client()
+    assert_unavailable(client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
+    assert "--force" in json_of(client.get("/healthz"))["error"]  # says how to fix it
+    result = run_indexer("build", "--force", "--corpus", records, "--index", index_copy)
+    assert result.returncode == 0, result.stderr
+    assert_recovers(client)
+
+
+def test_index_repaired_in_place_is_picked_up_within_the_retry_delay(index_copy: Path):
+    """Without a pointer change, a broken index is looked at again after RETRY_SECONDS (not per request)."""
+    meta_path = live_generation(index_copy) / "meta.json"
+    good = meta_path.read_bytes()
+    meta_path.write_text("{", encoding="utf-8")
+    client = make_app(index_copy).test_client()
+    assert_unavailable(client, r"illisible")
+    meta_path.write_bytes(good)
+    assert_recovers(client)
+
+
+def test_index_damaged_while_served_then_rebuilt(index_copy: Path, records: Path):
+    """Corruption found mid-search takes the generation out of service until a new one is switched in."""
+    client = make_app(index_copy).test_client()
+    assert client.get("/healthz").status_code == 200
+    segment = next(live_generation(index_copy).glob("*.seg"))
+    data = bytearray(segment.read_bytes())
+    data[20_000:60_000] = b"\x00\xff" * 20_000
+    segment.write_bytes(bytes(data))
+    client = make_app(index_copy).test_client()  # a fresh process opening the damaged files
+    assert client.get("/api/search", query_string={"q": "migrants retour"}).status_code == 503
+    assert json_of(client.get("/healthz"))["status"] == "unavailable"
+    build(records, index_copy)
+    assert_recovers(client)
+
+
+def test_switching_generations_needs_no_restart(index_copy: Path, records: Path):
+    client = make_app(index_copy).test_client()
+    before = json_of(client.get("/healthz"))["index"]
+    extra = records / "zz-programme-test.md"
+    extra.write_text(
+        (records / "afghanistan-rada.md")
+        .read_text(encoding="utf-8")
+        .replace("id: afghanistan-rada", "id: zz-programme-test")
+        .replace("L’OIM a créé", "Le mot quetzalcoatl figure ici. L’OIM a créé"),
+        encoding="utf-8",
+    )
+    after = build(records, index_copy)
+    assert after != before
+    assert wait_for(lambda: json_of(client.get("/healthz"))["index"] == after)
+    assert json_of(client.get("/api/search", query_string={"q": "quetzalcoatl"}))["total"] == 1
+    assert json_of(client.get("/api/search", query_string={"q": ""}))["total"] == 7
+
+
+# --- corpus problems: the build fails loudly and touches nothing -------------------------------------------------
+
+RADA = "afghanistan-rada.md"
+BANGLADESH = "bangladesh-reintegration-durable.md"
+
+
+def line_of(path: Path, prefix: str) -> int:
+    return next(n for n, line in enumerate(path.read_bytes().split(b"\n"), 1) if line.startswith(prefix.encode()))
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def malformed_record(records: Path) -> tuple[Path, int, str]:
+    path = records / RADA
+    _replace(path, "region: Asie et Pacifique", "region: Asie: et: Pacifique")
+    return path, line_of(path, "region:"), "region"
+
+
+def duplicate_id(records: Path) -> tuple[Path, int, str]:
+    copy = records / "zz-copie-de-rada.md"
+    shutil.copy(records / RADA, copy)
+    return copy, line_of(copy, "id:"), "id"
+
+
+def bad_encoding(records: Path) -> tuple[Path, int, str]:
+    path = records / BANGLADESH
+    lines = path.read_bytes().split(b"\n")
+    number = line_of(path, "title:")
+    lines[number - 1] = lines[number - 1].replace("é".encode(), b"\xe9", 1)  # Latin-1 « é »
+    path.write_bytes(b"\n".join(lines))
+    return path, number, "title"
+
+
+def bad_encoding_in_description(records: Path) -> tuple[Path, int, str]:
+    path = records / RADA
+    data = path.read_bytes()
+    path.write_bytes(data.rstrip(b"\n") + b"\n\nParagraphe en Windows-1252 : r\xe9int\xe9gration.\n")
+    return path, len(data.rstrip(b"\n").split(b"\n")) + 2, "description"
+
+
+def missing_field(records: Path) -> tuple[Path, int, str]:
+    path = records / BANGLADESH
+    _replace(path, "\nregion: Asie et Pacifique", "")
+    return path, 1, "region"
+
+
+def unknown_status(records: Path) -> tuple[Path, int, str]:
+    path = records / RADA
+    _replace(path, "status: Activités achevées", "status: Abandonné")
+    return path, line_of(path, "status:"), "status"
+
+
+CORPUS_PROBLEMS = {
+    "malformed-record": malformed_record,
+    "duplicate-id": duplicate_id,
+    "bad-encoding": bad_encoding,
+    "bad-encoding-in-description": bad_encoding_in_description,
+    "missing-field": missing_field,
+    "unknown-status": unknown_status,
+}
+
+
+@pytest.mark.parametrize("kind", CORPUS_PROBLEMS)
+def test_corpus_problem_fails_the_build_and_leaves_the_served_index_untouched(
+    index_copy: Path, records: Path, kind: str
+):
+    client = make_app(index_copy).test_client()
+    served = json_of(client.get("/healthz"))["index"]
+    before = snapshot(index_copy)
+    path, line, field = CORPUS_PROBLEMS[kind](records)
+
+    result = run_indexer("build", "--force", "--corpus", records, "--index", index_copy)
+
+    assert result.returncode != 0
+    assert f"{path}:{line}: [{field}]" in result.stderr, result.stderr
+    assert "Corpus invalide" in result.stderr
+    assert "l’index en service est inchangé" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "en service :" not in result.stdout
+    assert snapshot(index_copy) == before  # CURRENT and every generation file, byte for byte and mtime
+    assert (index_copy / POINTER_NAME).read_text(encoding="utf-8").strip() == served
+    health = client.get("/healthz")
+    assert health.status_code == 200 and json_of(health)["index"] == served
+    assert json_of(client.get("/api/search", query_string={"q": ""}))["total"] == 6
