@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import ConsoleMessage, Page
 from werkzeug.serving import make_server
 
@@ -104,7 +105,8 @@ def serve() -> Iterator[Callable[[Path], LiveServer]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log in the test output
 
     def start(index_root: Path) -> LiveServer:
-        app = create_app({"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False})
+        analytics = index_root.parent / f"analytics-{len(servers)}.sqlite3"
+        app = create_app({"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "ANALYTICS_DB": str(analytics)})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name=f"e2e-server-{server.port}", daemon=True)
         thread.start()
@@ -199,3 +201,9 @@ def screenshot_dir() -> Path:
     """Screenshots are test artifacts (gitignored), kept under test-artifacts/screenshots/."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    """axe-core, injected into pages by axe-playwright-python."""
+    return Axe()

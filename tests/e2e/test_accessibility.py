@@ -6,7 +6,6 @@ detail pages; minor and moderate ones are printed for information.
 
 from __future__ import annotations
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
@@ -16,11 +15,6 @@ AXE_OPTIONS = {
     "resultTypes": ["violations", "incomplete"],
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
 }
-
-
-@pytest.fixture(scope="module")
-def axe() -> Axe:
-    return Axe()
 
 
 def describe(results: list[dict]) -> str:
