@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "SEARCH_INDEX_DIR": "SEARCH_INDEX_DIR",
     "ANALYTICS_DB": "SEARCH_ANALYTICS_DB",
     "ANALYTICS_RETENTION_DAYS": "SEARCH_ANALYTICS_RETENTION_DAYS",
+    "SEARCH_CACHE_SIZE": "SEARCH_CACHE_SIZE",
 }
 
 
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ANALYTICS_ENABLED=True,
         ANALYTICS_DB="var/analytics.sqlite3",
         ANALYTICS_RETENTION_DAYS=90,
+        SEARCH_CACHE_SIZE=512,
     )
     for name, variable in ENVIRONMENT.items():
         if os.environ.get(variable):
@@ -49,7 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from search_app.search import SearchService
     from search_app.search_log import configure_search_log
 
-    app.extensions["search_service"] = SearchService(_absolute(app.config["SEARCH_INDEX_DIR"]))
+    app.extensions["search_service"] = SearchService(
+        _absolute(app.config["SEARCH_INDEX_DIR"]), int(app.config["SEARCH_CACHE_SIZE"])
+    )
     configure_search_log(app)
     if app.config["ANALYTICS_ENABLED"]:
         app.extensions["analytics"] = Recorder(

@@ -23,6 +23,7 @@ from indexer.analysis import fold
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
+BATCH_SIZE = 500
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (
     id INTEGER PRIMARY KEY,
@@ -115,20 +116,28 @@ class Recorder:
             logger.warning("analytics disabled: %s", error)
             return
         while True:
-            table, row = self._queue.get()
-            try:
-                with connection:
-                    if table == "searches":
-                        connection.execute(
-                            "INSERT INTO searches (at, day, query, filters, total, ms) VALUES (?, ?, ?, ?, ?, ?)", row
-                        )
-                    else:
-                        connection.execute(
-                            "INSERT INTO clicks (at, day, query, programme_id) VALUES (?, ?, ?, ?)", row
-                        )
-            except sqlite3.Error as error:
-                logger.warning("analytics event lost: %s", error)
-            finally:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_SIZE:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(connection, batch)
+
+    def _write(self, connection: sqlite3.Connection, batch: list[tuple[str, tuple]]) -> None:
+        """Insert a batch of events in one transaction (one commit for many searches)."""
+        searches = [row for table, row in batch if table == "searches"]
+        clicks = [row for table, row in batch if table == "clicks"]
+        try:
+            with connection:
+                connection.executemany(
+                    "INSERT INTO searches (at, day, query, filters, total, ms) VALUES (?, ?, ?, ?, ?, ?)", searches
+                )
+                connection.executemany("INSERT INTO clicks (at, day, query, programme_id) VALUES (?, ?, ?, ?)", clicks)
+        except sqlite3.Error as error:
+            logger.warning("analytics: %d events lost: %s", len(batch), error)
+        finally:
+            for _ in batch:
                 self._queue.task_done()
 
 

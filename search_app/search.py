@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from markupsafe import Markup
@@ -21,6 +21,7 @@ from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
 from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of, docnums_of
+from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
 from search_app.suggest import correction, similar_words
@@ -30,6 +31,8 @@ MAX_PER_PAGE = 50
 MAX_RESULT_DEPTH = 1000
 MAX_EXPORT = 100_000
 TIE_MARGIN = 20
+#: Search pages kept per process (0 disables the cache, as the benchmark does in-process).
+DEFAULT_CACHE_SIZE = 512
 SORTS = ("relevance", "title")
 SIMILAR_LIMIT = 5
 EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
@@ -110,16 +113,16 @@ class ProgrammeDetail:
 class SearchService:
     """Runs searches against the live generation under ``index_root``."""
 
-    def __init__(self, index_root: Path) -> None:
+    def __init__(self, index_root: Path, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.holder = IndexHolder(index_root)
+        self.cache: PageCache[SearchPage] = PageCache(cache_size)
 
     def status(self) -> GenerationState:
         """The live generation (raises IndexUnavailable with the reason)."""
         return self.holder.current()
 
-    def _evaluate(self, request: SearchRequest) -> _Evaluation:
+    def _evaluate(self, request: SearchRequest, state: GenerationState) -> _Evaluation:
         """Parse, match (AND then OR) and filter: everything but ordering and presentation."""
-        state = self.holder.current()
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
         filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
@@ -130,9 +133,19 @@ class SearchService:
         return _Evaluation(state, parsed, built, matched, fallback, selected, filters, apply_filters(matched, filters))
 
     def search(self, request: SearchRequest) -> SearchPage:
-        """Run one search; see the module docstring."""
+        """Run one search (or return the same page from the cache for this generation)."""
         started = time.perf_counter()
-        ev = self._evaluate(request)
+        state = self.holder.current()
+        key = (state.name, _request_key(request))
+        cached = self.cache.get(key)
+        if cached is not None:
+            return replace(cached, request=request, elapsed_ms=(time.perf_counter() - started) * 1000)
+        page = self._search(request, state, started)
+        self.cache.put(key, page)
+        return page
+
+    def _search(self, request: SearchRequest, state: GenerationState, started: float) -> SearchPage:
+        ev = self._evaluate(request, state)
         built = ev.built
         notices = list(ev.parsed.notices) + (built.terms.notices if built else [])
         if built and built.terms.stopped:
@@ -155,7 +168,7 @@ class SearchService:
 
     def export(self, request: SearchRequest) -> list[dict]:
         """Every result of the request (all pages, up to MAX_EXPORT), in display order, as records."""
-        ev = self._evaluate(request)
+        ev = self._evaluate(request, self.holder.current())
         searcher = ev.state.searcher()
         ordered = self._ordered(ev.state, request.sort, ev.built, ev.final, 0, MAX_EXPORT)
         return [searcher.stored_fields(docnum)["record"] for docnum, _ in ordered]
@@ -270,6 +283,11 @@ class SearchService:
         results = searcher.more_like(docnum, CONTENT_FIELD, text=text, top=SIMILAR_LIMIT + 1, numterms=12)
         similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
+
+
+def _request_key(request: SearchRequest) -> tuple:
+    filters = tuple(sorted((facet, tuple(values)) for facet, values in request.filters.items() if values))
+    return (request.text, filters, request.page, request.per_page, request.sort)
 
 
 def _sections(items: list[dict]) -> list[tuple[str, list[dict]]]:

@@ -60,3 +60,30 @@ def test_similar_programmes_exclude_itself(index_root: Path):
     assert "afghanistan-rada" not in [s["id"] for s in detail.similar]
     assert len(detail.similar) == 5
     assert any("<mark>irrigation</mark>" in str(p) for p in detail.description)
+
+
+def test_pages_are_cached_per_generation(tmp_path: Path):
+    corpus, root = _corpus_copy(tmp_path), tmp_path / "index"
+    build_index(corpus, root, ACRONYMS)
+    service = SearchService(root, cache_size=8)
+    first = service.search(SearchRequest(text="libye"))
+    again = service.search(SearchRequest(text="libye"))
+    assert (service.cache.hits, service.cache.misses) == (1, 1)
+    assert again.hits == first.hits and again.total == first.total
+    build_index(corpus, root, ACRONYMS, force=True)
+    fresh = service.search(SearchRequest(text="libye"))
+    assert fresh.generation != first.generation and service.cache.misses == 2
+
+
+def test_page_cache_evicts_the_least_recently_used():
+    from search_app.page_cache import PageCache
+
+    cache: PageCache[str] = PageCache(2)
+    cache.put("a", "A")
+    cache.put("b", "B")
+    assert cache.get("a") == "A"
+    cache.put("c", "C")
+    assert (cache.get("b"), cache.get("a"), cache.get("c")) == (None, "A", "C")
+    disabled: PageCache[str] = PageCache(0)
+    disabled.put("a", "A")
+    assert disabled.get("a") is None
