@@ -263,6 +263,13 @@ class TermSpans:
                 self._terms[word] = term
         return term
 
+    def positions(self, text: str, start_pos: int = 0) -> Iterator[tuple[str, int]]:
+        """(term, position) of every token the analyser indexes (joined forms included)."""
+        for word, _, _, pos, _, _ in french_words(text, start_pos):
+            term = self.term(word)
+            if term:
+                yield term, pos
+
     def __call__(self, text: str) -> list[tuple[str, int, int, int]]:
         """(term, start, end, position) of every non-joined, non-stop token of ``text``."""
         spans = []

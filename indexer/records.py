@@ -6,10 +6,14 @@ import re
 from dataclasses import asdict, dataclass, field
 
 _WHITESPACE_RE = re.compile(r"[ \t\r\n\u00a0\u202f]+")
+_SPECIAL_SPACE_RE = re.compile(r"[\t\r\n\u00a0\u202f]")
 
 
 def normalise_space(text: str) -> str:
     """Collapse whitespace runs to one space; a run of no-break spaces stays a no-break space."""
+
+    if "  " not in text and not _SPECIAL_SPACE_RE.search(text):
+        return text.strip()  # the common case: nothing to collapse
 
     def collapse(match: re.Match[str]) -> str:
         kept = match.group(0).strip(" \t\r\n")

@@ -29,7 +29,7 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from indexer.analysis import french_analyzer
+from indexer.analysis import TermSpans, french_analyzer
 
 #: Bump when fields change; part of the corpus fingerprint.
 SCHEMA_VERSION = "3"
@@ -62,7 +62,22 @@ FACET_FIELDS: dict[str, str] = {
 
 class WeightedText(TEXT):
     """A TEXT field indexed from ``[(text, boost), …]`` segments: every token of a segment
-    weighs ``boost``, so term frequency becomes BM25F's boost-weighted sum over fields."""
+    weighs ``boost``, so term frequency becomes BM25F's boost-weighted sum over fields.
+
+    Segments are analysed through :class:`TermSpans` (the analyser's own functions in one
+    loop, no Token objects); queries still go through the Whoosh analyser.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_term_spans", None)  # a per-process cache, rebuilt on demand
+        return state
+
+    def _spans(self) -> TermSpans:
+        spans = self.__dict__.get("_term_spans")
+        if spans is None:
+            spans = self.__dict__["_term_spans"] = TermSpans(self.analyzer)
+        return spans
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, str):
@@ -71,12 +86,13 @@ class WeightedText(TEXT):
         positions: dict[str, list[int]] = defaultdict(list)
         weights: dict[str, float] = defaultdict(float)
         start = 0
+        spans = self._spans()
         for text, boost in value:
             last = start
-            for token in self.analyzer(text, positions=True, mode="index", start_pos=start):
-                positions[token.text].append(token.pos)
-                weights[token.text] += boost
-                last = token.pos
+            for term, pos in spans.positions(text, start):
+                positions[term].append(pos)
+                weights[term] += boost
+                last = pos
             start = last + FIELD_GAP
         for term, poslist in positions.items():
             yield term.encode("utf-8"), len(poslist), weights[term], self.format.encode(poslist)

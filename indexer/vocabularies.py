@@ -105,5 +105,8 @@ def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list
 
 def themes_of(programme: Programme, themes: Iterable[Theme]) -> list[str]:
     """The themes whose expressions appear in the programme's objectives, in file order."""
+    themes = list(themes)
+    if not themes:
+        return []
     texts = [fold(item.full_text()) for item in programme.objectives]
     return [t.name for t in themes if any(fold(h) in text for h in t.headings for text in texts)]

@@ -384,3 +384,17 @@ def test_index_on_disk_analyses_identically(index_root: Path, analyzer, protecte
         stored = index.schema[name].analyzer
         assert stemmer_of(stored).protected == protected
         assert [tokens(stored, s) for s in SAMPLES] == [tokens(analyzer, s) for s in SAMPLES]
+
+
+def test_term_spans_index_exactly_what_the_analyser_does(programmes, analyzer):
+    """The catch-all field is indexed through TermSpans: it must equal the Whoosh analyser."""
+    from indexer.analysis import TermSpans
+
+    spans = TermSpans(analyzer)
+    for programme in programmes:
+        for text in (programme.title, programme.description_text, programme.objectives_text, programme.notes_text):
+            expected = [(t.text, t.pos) for t in analyzer(text, positions=True)]
+            assert list(spans.positions(text)) == expected
+            highlighted = [(t.text, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)
+                           if not t.joined]
+            assert [(term, start, end) for term, start, end, _ in spans(text)] == highlighted
