@@ -20,7 +20,7 @@ from whoosh.reading import IndexReader
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
-from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of, docnums_of
+from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
@@ -97,6 +97,7 @@ class _Evaluation:
     selected: dict[str, tuple[str, ...]]
     filters: dict[str, int | None]
     final: int
+    scored: list[tuple[int, float]] | None  # every match, best score first (None: browse order)
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ class SearchService:
         builder = QueryBuilder(
             state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d), state.synonym_table
         )
-        built, matched, fallback = self._match(state, builder, parsed)
-        return _Evaluation(state, parsed, built, matched, fallback, selected, filters, apply_filters(matched, filters))
+        built, matched, fallback, scored = self._match(state, builder, parsed)
+        final = apply_filters(matched, filters)
+        return _Evaluation(state, parsed, built, matched, fallback, selected, filters, final, scored)
 
     def search(self, request: SearchRequest) -> SearchPage:
         """Run one search (or return the same page from the cache for this generation)."""
@@ -150,7 +152,7 @@ class SearchService:
         notices = list(ev.parsed.notices) + (built.terms.notices if built else [])
         if built and built.terms.stopped:
             notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
-        hits = self._hits(ev.state, request, built, ev.final, notices)
+        hits = self._hits(ev, request, notices)
         return SearchPage(
             request=request,
             understood_as=ev.parsed.understood_as,
@@ -170,62 +172,69 @@ class SearchService:
         """Every result of the request (all pages, up to MAX_EXPORT), in display order, as records."""
         ev = self._evaluate(request, self.holder.current())
         searcher = ev.state.searcher()
-        ordered = self._ordered(ev.state, request.sort, ev.built, ev.final, 0, MAX_EXPORT)
+        ordered = self._ordered(ev.state, request.sort, ev, 0, MAX_EXPORT)
         return [searcher.stored_fields(docnum)["record"] for docnum, _ in ordered]
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
-    ) -> tuple[BuiltQuery | None, int, str | None]:
-        """(built query, matching documents as bits, fallback) — AND first, then OR."""
+    ) -> tuple[BuiltQuery | None, int, str | None, list[tuple[int, float]] | None]:
+        """(built query, matching documents as bits, fallback, scored matches) — AND first, then OR.
+
+        Queries with words to rank are run once, scoring every match (best first), so that
+        the matching set and the ranking come from one pass (phrases are costly to match).
+        """
         if parsed.tree is None:
-            return None, state.all_bits, None
+            return None, state.all_bits, None, None
         built = builder.build(parsed.tree)
         if built.query is wq.NullQuery and not built.terms.has_positive:
-            return built, state.all_bits, None  # only stop words: browse everything
-        searcher = state.searcher()
-        matched = bits_of(searcher.docs_for_query(built.query))
+            return built, state.all_bits, None, None  # only stop words: browse everything
+        matched, scored = self._run(state, built)
         if matched == 0 and isinstance(parsed.tree, And):
             relaxed = builder.build(parsed.tree, mode="or")
-            relaxed_matched = bits_of(searcher.docs_for_query(relaxed.query))
+            relaxed_matched, relaxed_scored = self._run(state, relaxed)
             if relaxed_matched:
-                return relaxed, relaxed_matched, "or"
-        return built, matched, None
+                return relaxed, relaxed_matched, "or", relaxed_scored
+        return built, matched, None, scored
+
+    @staticmethod
+    def _run(state: GenerationState, built: BuiltQuery) -> tuple[int, list[tuple[int, float]] | None]:
+        searcher = state.searcher()
+        if not built.terms.has_positive:  # only exclusions: nothing to rank
+            return bits_of(searcher.docs_for_query(built.query)), None
+        scored = list(searcher.search(built.query, limit=None).items())
+        return bits_of(docnum for docnum, _ in scored), scored
 
     def _ordered(
-        self, state: GenerationState, sort: str, built: BuiltQuery | None, final: int, offset: int, limit: int
+        self, state: GenerationState, sort: str, ev: _Evaluation, offset: int, limit: int
     ) -> list[tuple[int, float | None]]:
         """(docnum, score) of results ``offset`` to ``limit``, in display order.
 
-        Relevance: Whoosh's top-k by BM25F score (a heap, no per-document sort key),
-        then ties broken by title; a margin of extra hits keeps ties at the page edge exact
-        unless more than TIE_MARGIN documents share the boundary score.
+        Relevance: matches come scored best first; those passing the filters are taken
+        up to the page end plus a margin, then equal scores are ordered by title (exact
+        unless more than TIE_MARGIN documents share the score at the page edge).
         """
-        if offset >= limit or final == 0:
+        if offset >= limit or ev.final == 0:
             return []
-        if built is None or sort == "title" or not built.terms.has_positive:
-            members = bit_bytes(final, len(state.title_order))
+        members = bit_bytes(ev.final, len(state.title_order))
+        if ev.scored is None or sort == "title":
             ordered = (d for d in state.title_order if members[d >> 3] >> (d & 7) & 1)
             return [(d, None) for d in itertools.islice(ordered, offset, limit)]
-        searcher = state.searcher()
-        allowed = set(docnums_of(final)) if final != state.all_bits else None
-        results = searcher.search(built.query, limit=limit + TIE_MARGIN, filter=allowed)
-        ranked = sorted(((hit.docnum, hit.score) for hit in results), key=lambda h: (-h[1], state.title_rank[h[0]]))
-        return ranked[offset:limit]
+        kept = (hit for hit in ev.scored if members[hit[0] >> 3] >> (hit[0] & 7) & 1)
+        window = list(itertools.islice(kept, limit + TIE_MARGIN))
+        window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))
+        return window[offset:limit]
 
-    def _hits(
-        self, state: GenerationState, request: SearchRequest, built: BuiltQuery | None, final: int, notices: list[str]
-    ) -> list[Hit]:
+    def _hits(self, ev: _Evaluation, request: SearchRequest, notices: list[str]) -> list[Hit]:
         if (request.page - 1) * request.per_page >= MAX_RESULT_DEPTH:
             notices.append(f"Seuls les {MAX_RESULT_DEPTH} premiers résultats peuvent être parcourus.")
-        searcher = state.searcher()
-        terms = built.terms if built else QueryTerms()
-        hits = []
+        searcher = ev.state.searcher()
+        terms = ev.built.terms if ev.built else QueryTerms()
         offset = (request.page - 1) * request.per_page
         limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
-        for docnum, score in self._ordered(state, request.sort, built, final, offset, limit):
-            record = searcher.stored_fields(docnum)["record"]
-            hits.append(_hit(state, record, score, terms))
-        return hits
+        return [
+            _hit(ev.state, searcher.stored_fields(docnum)["record"], score, terms)
+            for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
+        ]
 
     def _suggestion(self, state: GenerationState, parsed: ParsedQuery, built: BuiltQuery | None) -> str | None:
         if built is None or parsed.tree is None:
