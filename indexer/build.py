@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from whoosh.query import Term
 from indexer.analysis import ANALYZER_VERSION, fold, fold_term, french_analyzer, french_words, protected_terms
 from indexer.corpus import CorpusError, CorpusProblem, load_corpus
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
+from indexer.parallel import map_chunks
 from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION, build_schema, content_segments
 from indexer.slugs import slugify
@@ -125,21 +126,27 @@ def document_for(programme: Programme) -> dict[str, object]:
     }
 
 
-def surface_vocabulary(programmes: list[Programme]) -> dict[str, list[object]]:
-    """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
+def _surface_forms(programmes: Sequence[Programme]) -> Counter[str]:
+    """How often each written word form occurs (joined compounds excluded)."""
+    forms: Counter[str] = Counter()
     for programme in programmes:
         texts = (programme.title, programme.region, ", ".join(programme.countries),
                  programme.description_text, programme.objectives_text, programme.notes_text)
         for text in texts:
-            for _, _, _, _, joined, original in french_words(text):
-                if not joined:
-                    forms[original][original] += 1
+            forms.update(original for _, _, _, _, joined, original in french_words(text) if not joined)
+    return forms
+
+
+def surface_vocabulary(programmes: list[Programme]) -> dict[str, list[object]]:
+    """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
+    forms: Counter[str] = Counter()
+    for part in map_chunks(_surface_forms, programmes):
+        forms.update(part)
     merged: dict[str, Counter[str]] = defaultdict(Counter)
-    for original, counter in forms.items():
+    for original, count in forms.items():
         word = fold_term(original)
         if word.isalpha() and len(word) > 1:
-            merged[word].update(counter)
+            merged[word][original] += count
     vocabulary = {}
     for word, counter in merged.items():
         surface, _ = max(counter.items(), key=lambda item: (item[1], item[0].islower(), item[0]))

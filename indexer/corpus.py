@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from indexer.parallel import map_chunks
 from indexer.records import KNOWN_STATUSES, ObjectiveItem, Programme, normalise_space
 
 RECORD_SUFFIX = ".md"
@@ -231,11 +232,20 @@ def load_corpus(directory: Path) -> list[Programme]:
     paths = record_paths(directory)
     if not paths:
         raise CorpusError([CorpusProblem(str(directory), None, None, "aucune fiche programme (*.md) trouvée")])
-    programmes = [p for p in (read_record(path, problems) for path in paths) if p is not None]
+    programmes: list[Programme] = []
+    for loaded, found in map_chunks(_read_records, paths):
+        programmes += loaded
+        problems += found
     _check_unique_ids(programmes, problems)
     if problems:
         raise CorpusError(problems)
     return programmes
+
+
+def _read_records(paths: Sequence[Path]) -> tuple[list[Programme], list[CorpusProblem]]:
+    problems: list[CorpusProblem] = []
+    programmes = [p for p in (read_record(path, problems) for path in paths) if p is not None]
+    return programmes, problems
 
 
 def _check_unique_ids(programmes: Iterable[Programme], problems: list[CorpusProblem]) -> None:

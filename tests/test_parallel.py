@@ -1,0 +1,37 @@
+"""Chunked parallel mapping used by large builds."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer import parallel
+
+
+def _sum(chunk):
+    return sum(chunk)
+
+
+@pytest.mark.parametrize("size", [10, 5000])
+def test_map_chunks_covers_every_item_once_in_order(monkeypatch, size):
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
+    items = list(range(size))
+    results = parallel.map_chunks(_sum, items)
+    assert sum(results) == sum(items)
+    assert [x for chunk in parallel.map_chunks(list, items) for x in chunk] == items
+    assert len(results) == (1 if size < parallel.PARALLEL_THRESHOLD else 3)
+
+
+def test_parallel_corpus_load_reports_problems_from_every_chunk(tmp_path, monkeypatch):
+    from indexer.corpus import CorpusError, load_corpus
+
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    for index in range(4):
+        status = "Inconnu" if index in (0, 3) else "En cours"
+        (tmp_path / f"p{index}.md").write_text(
+            f"---\nid: p{index}\ntitle: T\nregion: R\ncountries: [Mali]\nstatus: {status}\nsource: s\n---\n\nTexte.\n",
+            encoding="utf-8",
+        )
+    with pytest.raises(CorpusError) as error:
+        load_corpus(tmp_path)
+    assert sorted(p.path.rsplit("/", 1)[-1] for p in error.value.problems) == ["p0.md", "p3.md"]
