@@ -38,6 +38,7 @@ from indexer.store import (
     GENERATION_PREFIX,
     META_NAME,
     SYNONYMS_FILE,
+    TITLES_NAME,
     VOCABULARY_NAME,
     current_generation_name,
     generation_names,
@@ -88,16 +89,21 @@ def fingerprint(
     synonyms: list | None = None,
     countries: dict[str, str] | None = None,
 ) -> str:
-    """A hash of everything that determines the index's content (country codes included: they go in meta)."""
-    payload = {
+    """A hash of everything that determines the index's content (country codes included: they go in meta).
+
+    Records are hashed one by one in id order, so no single payload of the whole corpus is built.
+    """
+    settings = {
         "analyzer": ANALYZER_VERSION,
         "schema": SCHEMA_VERSION,
         "protected": sorted(protected),
         "synonyms": synonyms or [],
         "countries": countries or {},
-        "records": [p.to_dict() for p in sorted(programmes, key=lambda p: p.id)],
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
+    for programme in sorted(programmes, key=lambda p: p.id):
+        digest.update(json.dumps(programme.to_dict(), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def document_for(programme: Programme) -> dict[str, object]:
@@ -168,7 +174,7 @@ def _write_index(path: Path, programmes: list[Programme], protected: frozenset[s
     index = whoosh_index.create_in(str(path), build_schema(protected))
     many = len(programmes) > MULTIPROCESS_THRESHOLD
     procs = min(os.cpu_count() or 1, 2) if many else 1
-    writer = index.writer(procs=procs, multisegment=many, limitmb=256)
+    writer = index.writer(procs=procs, multisegment=many, limitmb=128)
     try:
         for done, programme in enumerate(programmes, start=1):
             writer.add_document(**document_for(programme))
@@ -339,3 +345,5 @@ def _write_metadata(
     (path / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     vocabulary = surface_vocabulary(programmes)
     (path / VOCABULARY_NAME).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    titles = sorted(([p.id, p.title] for p in programmes), key=lambda item: (fold(item[1]), item[0]))
+    (path / TITLES_NAME).write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")

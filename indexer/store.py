@@ -17,6 +17,7 @@ POINTER_NAME = "CURRENT"
 META_NAME = "meta.json"
 VOCABULARY_NAME = "vocabulary.json"
 SYNONYMS_FILE = "synonyms.json"
+TITLES_NAME = "titles.json"
 GENERATION_PREFIX = "gen-"
 DEFAULT_INDEX_DIR = "var/index"
 

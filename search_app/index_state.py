@@ -28,6 +28,7 @@ from indexer.store import (
     META_NAME,
     POINTER_NAME,
     SYNONYMS_FILE,
+    TITLES_NAME,
     VOCABULARY_NAME,
     IndexUnavailable,
     current_generation,
@@ -192,11 +193,12 @@ def open_generation(root: Path) -> GenerationState:
         synonyms_path = generation.path / SYNONYMS_FILE
         synonyms = json.loads(synonyms_path.read_text(encoding="utf-8")) if synonyms_path.exists() else []
         facets = _facet_values(index, generation.meta)
-        with index.searcher() as searcher:
-            stored = [(docnum, fields) for docnum, fields in enumerate(searcher.all_stored_fields())]
-            doc_count = searcher.doc_count_all()
-        titles = sorted((fold(fields["title"]), fields["title"], fields["id"]) for _, fields in stored)
-        title_order = [docnum for docnum, _ in sorted(stored, key=lambda item: (fold(item[1]["title"]), item[1]["id"]))]
+        with index.reader() as reader:  # the title column, not the stored records (10 s at 100k)
+            doc_count = reader.doc_count_all()
+            title_keys = list(reader.column_reader("title_sort"))
+        title_order = sorted(range(doc_count), key=lambda docnum: (title_keys[docnum], docnum))
+        listed = json.loads((generation.path / TITLES_NAME).read_text(encoding="utf-8"))
+        titles = [(fold(title), title, programme_id) for programme_id, title in listed]
         title_rank = [0] * doc_count
         for rank, docnum in enumerate(title_order):
             title_rank[docnum] = rank
