@@ -48,12 +48,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from search_app import api, commands, errors, security, views
     from search_app.analytics import Recorder
+    from search_app.page_cache import PageCache
     from search_app.search import SearchService
     from search_app.search_log import configure_search_log
 
     app.extensions["search_service"] = SearchService(
         _absolute(app.config["SEARCH_INDEX_DIR"]), int(app.config["SEARCH_CACHE_SIZE"])
     )
+    app.extensions["api_body_cache"] = PageCache(int(app.config["SEARCH_CACHE_SIZE"]))
     configure_search_log(app)
     if app.config["ANALYTICS_ENABLED"]:
         app.extensions["analytics"] = Recorder(

@@ -8,9 +8,10 @@ from indexer.store import IndexUnavailable
 from search_app.errors import ApiError
 from search_app.export import records_csv
 from search_app.openapi import openapi_document
+from search_app.page_cache import PageCache
 from search_app.params import BadParameter, parse_search_args
 from search_app.presenters import programme_json, search_json
-from search_app.search import SearchRequest, SearchService
+from search_app.search import SearchPage, SearchRequest, SearchService, request_key
 from search_app.suggest import completions
 from search_app.tracking import track_search
 
@@ -35,9 +36,20 @@ def search() -> Response:
         raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
     page = _service().search(params.request)
     track_search(page, "api")
-    response = jsonify(search_json(page, params.problems))
+    response = current_app.response_class(_search_body(page, params.problems), mimetype="application/json")
     response.headers["X-Index-Generation"] = page.generation
     return response
+
+
+def _search_body(page: SearchPage, problems: list[str]) -> str:
+    """The JSON text of a results page, cached like the page itself (URLs and encoding included)."""
+    cache: PageCache[str] = current_app.extensions["api_body_cache"]
+    key = (page.generation, request.script_root, request_key(page.request), tuple(problems))
+    body = cache.get(key)
+    if body is None:
+        body = current_app.json.dumps(search_json(page, problems))
+        cache.put(key, body)
+    return body
 
 
 def _csv(search_request: SearchRequest) -> Response:

@@ -116,6 +116,22 @@ def shows_understood_as(page: SearchPage) -> bool:
     return bool(page.understood_as) and page.understood_as.replace(" ET ", " ") != typed
 
 
+def results_context(page: SearchPage) -> dict[str, object]:
+    """Everything the results template shows besides the request itself."""
+    return {
+        "page": page,
+        "facets": facet_links(page),
+        "chips": chips(page),
+        "hidden_filters": selected_values(page),
+        "clear_url": clear_url(page),
+        "csv_url": csv_url(page),
+        "show_understood": shows_understood_as(page),
+        "page_url": page_url,
+        "programme_url": programme_url,
+        "labels": FACET_LABELS,
+    }
+
+
 def _facet_json(counts: list[FacetCount]) -> list[dict[str, object]]:
     return [{"value": c.value, "count": c.count, "selected": c.selected} for c in counts]
 

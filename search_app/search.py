@@ -138,7 +138,7 @@ class SearchService:
         """Run one search (or return the same page from the cache for this generation)."""
         started = time.perf_counter()
         state = self.holder.current()
-        key = (state.name, _request_key(request))
+        key = (state.name, request_key(request))
         cached = self.cache.get(key)
         if cached is not None:
             return replace(cached, request=request, elapsed_ms=(time.perf_counter() - started) * 1000)
@@ -294,7 +294,8 @@ class SearchService:
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
 
 
-def _request_key(request: SearchRequest) -> tuple:
+def request_key(request: SearchRequest) -> tuple:
+    """What identifies a search request (its filters in a stable order)."""
     filters = tuple(sorted((facet, tuple(values)) for facet, values in request.filters.items() if values))
     return (request.text, filters, request.page, request.per_page, request.sort)
 

@@ -28,23 +28,9 @@ def search() -> tuple[str, int]:
             "search.html", page=None, request_=params.request, unavailable=str(error), hidden_filters={}
         ), 503
     track_search(page, "html")
-    facets = presenters.facet_links(page)
-    return render_template(
-        "search.html",
-        page=page,
-        request_=params.request,
-        problems=params.problems,
-        facets=facets,
-        country_map=map_view.country_map(facets["country"], map_view.generation_codes(_service())),
-        chips=presenters.chips(page),
-        hidden_filters=presenters.selected_values(page),
-        clear_url=presenters.clear_url(page),
-        csv_url=presenters.csv_url(page),
-        show_understood=presenters.shows_understood_as(page),
-        page_url=presenters.page_url,
-        programme_url=presenters.programme_url,
-        labels=presenters.FACET_LABELS,
-    ), 200
+    context = presenters.results_context(page)
+    context["country_map"] = map_view.country_map(context["facets"]["country"], map_view.generation_codes(_service()))
+    return render_template("search.html", request_=params.request, problems=params.problems, **context), 200
 
 
 @bp.get("/programmes/<programme_id>")
