@@ -17,6 +17,7 @@ from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
+from indexer.records import ObjectiveItem
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
@@ -321,9 +322,7 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
         "countries": ", ".join(record["countries"]),
         "region": record["region"],
         "description": "\n\n".join(record["description"]),
-        "objectives": "\n".join(
-            " ".join(p for p in (o.get("section"), o.get("heading"), o["text"]) if p) for o in record["objectives"]
-        ),
+        "objectives": "\n".join(ObjectiveItem(**item).full_text() for item in record["objectives"]),
         "notes": "\n\n".join(record["notes"]),
     }
     snippets: dict[str, Markup] = {}
