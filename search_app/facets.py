@@ -77,8 +77,3 @@ def facet_counts(
         result[facet] = counts
     return result
 
-
-def label_of(state: GenerationState, facet: str, key: str) -> str:
-    """The value as written in the corpus for a facet key (the key itself if unknown)."""
-    value = state.facets.get(facet, {}).get(key)
-    return value.label if value else key

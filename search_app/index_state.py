@@ -56,15 +56,6 @@ def bit_bytes(bits: int, size: int = 0) -> bytes:
     return bits.to_bytes(max(size, bits.bit_length()) // 8 + 1, "little")
 
 
-def docnums_of(bits: int) -> list[int]:
-    """Document numbers of a bitset, ascending."""
-    numbers = []
-    for index, byte in enumerate(bit_bytes(bits)):
-        if byte:
-            numbers.extend(index * 8 + bit for bit in range(8) if byte >> bit & 1)
-    return numbers
-
-
 class CachedSpans:
     """A bounded cache in front of TermSpans: the same hits come back across searches."""
 

@@ -41,17 +41,20 @@ def selected_values(page: SearchPage) -> dict[str, list[str]]:
     return {facet: [c.value for c in page.facets[facet] if c.selected] for facet in FACETS}
 
 
-def search_url(
-    text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1, **extra: object
-) -> str:
-    """The URL of a results page (only non-default parameters)."""
+def state_params(text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1) -> dict:
+    """The non-default query parameters of a results state (words, filters, sort, page)."""
     params: dict[str, object] = {"q": text} if text else {}
     params.update({facet: values for facet, values in selected.items() if values})
     if sort != "relevance":
         params["sort"] = sort
     if page > 1:
         params["page"] = page
-    return url_for("views.search", **params)
+    return params
+
+
+def search_url(text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1) -> str:
+    """The URL of a results page (only non-default parameters)."""
+    return url_for("views.search", **state_params(text, selected, sort, page))
 
 
 def facet_links(page: SearchPage) -> dict[str, list[FacetLink]]:
@@ -92,21 +95,14 @@ def page_url(page: SearchPage, number: int, sort: str | None = None) -> str:
 
 def csv_url(page: SearchPage) -> str:
     """The whole current result set as CSV."""
-    params: dict[str, object] = {"q": page.request.text} if page.request.text else {}
-    params.update({facet: values for facet, values in selected_values(page).items() if values})
-    if page.request.sort != "relevance":
-        params["sort"] = page.request.sort
+    params = state_params(page.request.text, selected_values(page), page.request.sort)
     return url_for("api.search", format="csv", **params)
 
 
 def programme_url(programme_id: str, text: str, page: SearchPage | None = None) -> str:
     """A programme's detail page, carrying the query (to highlight it) and, from a results
     page, its filters and sort (so that « retour aux résultats » returns to the same results)."""
-    params: dict[str, object] = {"q": text} if text else {}
-    if page is not None:
-        params.update({facet: values for facet, values in selected_values(page).items() if values})
-        if page.request.sort != "relevance":
-            params["sort"] = page.request.sort
+    params = state_params(text, selected_values(page), page.request.sort) if page else state_params(text, {})
     return url_for("views.programme", programme_id=programme_id, **params)
 
 

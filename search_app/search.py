@@ -77,7 +77,6 @@ class SearchPage:
     facets: dict[str, list[FacetCount]]
     selected: dict[str, tuple[str, ...]]
     suggestion: str | None
-    ignored_words: list[str]
     generation: str
     elapsed_ms: float
 
@@ -164,7 +163,6 @@ class SearchService:
             facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected),
             selected=ev.selected,
             suggestion=self._suggestion(ev.state, ev.parsed, built),
-            ignored_words=built.terms.stopped if built else [],
             generation=ev.state.name,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
