@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -263,9 +264,14 @@ class TermSpans:
                 self._terms[word] = term
         return term
 
-    def positions(self, text: str, start_pos: int = 0) -> Iterator[tuple[str, int]]:
-        """(term, position) of every token the analyser indexes (joined forms included)."""
-        for word, _, _, pos, _, _ in french_words(text, start_pos):
+    def positions(self, text: str, start_pos: int = 0, forms: Counter[str] | None = None) -> Iterator[tuple[str, int]]:
+        """(term, position) of every token the analyser indexes (joined forms included).
+
+        ``forms``, when given, counts every written word (stop words included, joined forms not).
+        """
+        for word, _, _, pos, joined, original in french_words(text, start_pos):
+            if forms is not None and not joined:
+                forms[original] += 1
             term = self.term(word)
             if term:
                 yield term, pos

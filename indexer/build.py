@@ -18,22 +18,22 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from indexer.analysis import ANALYZER_VERSION, fold, fold_term, french_analyzer, french_words, protected_terms
-from indexer.corpus import CorpusError, CorpusProblem, load_corpus
+from indexer.analysis import ANALYZER_VERSION, fold, fold_term, french_analyzer, protected_terms
+from indexer.corpus import CorpusError, CorpusProblem
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
-from indexer.parallel import map_chunks
 from indexer.records import Programme
-from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION, build_schema, content_segments
-from indexer.slugs import slugify
+from indexer.scan import RecordSummary, scan_corpus
+from indexer.schema import SCHEMA_VERSION, build_schema
+from indexer.segments import RecordChanged, write_segments
 from indexer.store import (
     GENERATION_PREFIX,
     META_NAME,
@@ -45,7 +45,7 @@ from indexer.store import (
     read_generation,
     switch_to,
 )
-from indexer.vocabularies import load_synonyms, load_themes, themes_of
+from indexer.vocabularies import check_theme_expressions, load_synonyms, parse_themes
 
 Progress = Callable[[int, int], None]
 ACRONYMS_NAME = "acronyms.txt"
@@ -53,8 +53,6 @@ SYNONYMS_NAME = "synonyms.yaml"
 THEMES_NAME = "themes.yaml"
 #: Ids looked up one by one after a build (evenly spread; the count check covers the rest).
 VERIFY_SAMPLE = 200
-#: Above this many records the writer uses one process per core.
-MULTIPROCESS_THRESHOLD = 2000
 
 
 class BuildError(Exception):
@@ -79,21 +77,21 @@ def read_acronyms(path: Path | None) -> list[str]:
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
-def protected_vocabulary(programmes: list[Programme], acronyms: list[str]) -> frozenset[str]:
+def protected_vocabulary(programmes: list[RecordSummary] | list[Programme], acronyms: list[str]) -> frozenset[str]:
     """Words never stemmed: the corpus's country and region names plus the acronyms file."""
     names = {p.region for p in programmes} | {c for p in programmes for c in p.countries}
     return protected_terms(sorted(names) + acronyms)
 
 
 def fingerprint(
-    programmes: list[Programme],
+    digests: Iterable[tuple[str, str]],
     protected: frozenset[str],
     synonyms: list | None = None,
     countries: dict[str, str] | None = None,
 ) -> str:
     """A hash of everything that determines the index's content (country codes included: they go in meta).
 
-    Records are hashed one by one in id order, so no single payload of the whole corpus is built.
+    ``digests`` are (id, digest of the record) pairs (:func:`indexer.scan.record_data`), hashed in id order.
     """
     settings = {
         "analyzer": ANALYZER_VERSION,
@@ -103,53 +101,13 @@ def fingerprint(
         "countries": countries or {},
     }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
-    for programme in sorted(programmes, key=lambda p: p.id):
-        digest.update(json.dumps(programme.to_dict(), sort_keys=True, ensure_ascii=False).encode())
+    for _, record_digest in sorted(digests):
+        digest.update(record_digest.encode("ascii"))
     return digest.hexdigest()
 
 
-def document_for(programme: Programme) -> dict[str, object]:
-    """The Whoosh document of one programme."""
-    texts = {
-        "title": programme.title,
-        "countries": ", ".join(programme.countries),
-        "region": programme.region,
-        "objectives": programme.objectives_text,
-        "description": programme.description_text,
-        "notes": programme.notes_text,
-    }
-    return {
-        "id": programme.id,
-        "title": programme.title,
-        "countries": texts["countries"],
-        "region": programme.region,
-        CONTENT_FIELD: content_segments(texts),
-        "status": programme.status,
-        FACET_FIELDS["region"]: slugify(programme.region),
-        FACET_FIELDS["country"]: ",".join(slugify(c) for c in programme.countries),
-        FACET_FIELDS["status"]: slugify(programme.status),
-        FACET_FIELDS["theme"]: ",".join(slugify(t) for t in programme.themes),
-        "title_sort": fold(programme.title),
-        "record": programme.to_dict(),
-    }
-
-
-def _surface_forms(programmes: Sequence[Programme]) -> Counter[str]:
-    """How often each written word form occurs (joined compounds excluded)."""
-    forms: Counter[str] = Counter()
-    for programme in programmes:
-        texts = (programme.title, programme.region, ", ".join(programme.countries),
-                 programme.description_text, programme.objectives_text, programme.notes_text)
-        for text in texts:
-            forms.update(original for _, _, _, _, joined, original in french_words(text) if not joined)
-    return forms
-
-
-def surface_vocabulary(programmes: list[Programme]) -> dict[str, list[object]]:
+def surface_vocabulary(forms: Counter[str]) -> dict[str, list[object]]:
     """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
-    forms: Counter[str] = Counter()
-    for part in map_chunks(_surface_forms, programmes):
-        forms.update(part)
     merged: dict[str, Counter[str]] = defaultdict(Counter)
     for original, count in forms.items():
         word = fold_term(original)
@@ -172,36 +130,36 @@ def _build_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_index(path: Path, programmes: list[Programme], protected: frozenset[str], progress: Progress | None) -> None:
-    index = whoosh_index.create_in(str(path), build_schema(protected))
-    many = len(programmes) > MULTIPROCESS_THRESHOLD
-    procs = min(os.cpu_count() or 1, 2) if many else 1
-    writer = index.writer(procs=procs, multisegment=many, limitmb=128)
-    try:
-        for done, programme in enumerate(programmes, start=1):
-            writer.add_document(**document_for(programme))
-            if progress and (done % 1000 == 0 or done == len(programmes)):
-                progress(done, len(programmes))
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+def _write_index(
+    path: Path, records: list[RecordSummary], protected: frozenset[str], progress: Progress | None
+) -> Counter[str]:
+    """Write the index into ``path``; return the written word forms counted on the way."""
+    whoosh_index.create_in(str(path), build_schema(protected))
+    total = len(records)
+    reported = [0]
+
+    def report(done: int) -> None:
+        if progress and (done - reported[0] >= 1000 or done == total) and done != reported[0]:
+            reported[0] = done
+            progress(done, total)
+
+    return write_segments(path, records, report)
 
 
-def _verify(path: Path, programmes: list[Programme]) -> None:
+def _verify(path: Path, records: list[RecordSummary]) -> None:
     """Document count, one id term per record, a sample of ids findable, a search answering."""
     index = whoosh_index.open_dir(str(path))
     with index.searcher() as searcher:
-        if searcher.doc_count() != len(programmes):
-            raise BuildError(f"vérification : {searcher.doc_count()} documents au lieu de {len(programmes)}")
+        if searcher.doc_count() != len(records):
+            raise BuildError(f"vérification : {searcher.doc_count()} documents au lieu de {len(records)}")
         ids = sum(1 for _ in searcher.reader().lexicon("id"))
-        if ids != len(programmes):
-            raise BuildError(f"vérification : {ids} identifiants indexés au lieu de {len(programmes)}")
-        step = max(1, len(programmes) // VERIFY_SAMPLE)
-        for programme in programmes[::step]:
-            if searcher.document_number(id=programme.id) is None:
-                raise BuildError(f"vérification : programme « {programme.id} » introuvable")
-        if not searcher.search(Term("id", programmes[0].id)).scored_length():
+        if ids != len(records):
+            raise BuildError(f"vérification : {ids} identifiants indexés au lieu de {len(records)}")
+        step = max(1, len(records) // VERIFY_SAMPLE)
+        for record in records[::step]:
+            if searcher.document_number(id=record.id) is None:
+                raise BuildError(f"vérification : programme « {record.id} » introuvable")
+        if not searcher.search(Term("id", records[0].id)).scored_length():
             raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
 
 
@@ -238,9 +196,10 @@ def analysed_synonyms(
 
 @dataclass(frozen=True)
 class PreparedCorpus:
-    """Validated records (themes assigned), protected words, analysed synonyms, fingerprint, country codes."""
+    """Validated record summaries (themes assigned), protected words, analysed synonyms, fingerprint,
+    country codes."""
 
-    programmes: list[Programme]
+    records: list[RecordSummary]
     protected: frozenset[str]
     synonyms: list
     fingerprint: str
@@ -257,18 +216,21 @@ def prepare_corpus(
     """Load and validate everything a build needs; vocabulary files default to the corpus root.
 
     Every country name must have an ISO code (see :mod:`indexer.geography`); ``country_codes.yaml``
-    defaults to the corpus root's, else the project's.
+    defaults to the corpus root's, else the project's. Records are read in parallel and only their
+    summaries are kept (see :mod:`indexer.scan`).
     """
     root = corpus_dir.parent
-    programmes = load_corpus(corpus_dir)
-    codes = country_codes(programmes, load_gazetteer(country_codes_file or codes_file_for(root)))
-    themes = load_themes(themes_file or root / THEMES_NAME, programmes)
-    programmes = [replace(p, themes=tuple(themes_of(p, themes))) for p in programmes]
-    protected = protected_vocabulary(programmes, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
+    themes_path = themes_file or root / THEMES_NAME
+    themes = parse_themes(themes_path)
+    scan = scan_corpus(corpus_dir, themes)
+    if scan.has_objectives:
+        check_theme_expressions(themes_path, themes, scan.expressions)
+    codes = country_codes(scan.records, load_gazetteer(country_codes_file or codes_file_for(root)))
+    protected = protected_vocabulary(scan.records, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
     synonyms_path = synonyms_file or root / SYNONYMS_NAME
     synonyms = analysed_synonyms(load_synonyms(synonyms_path), protected, str(synonyms_path))
-    print_ = fingerprint(programmes, protected, synonyms, codes)
-    return PreparedCorpus(programmes, protected, synonyms, print_, codes)
+    print_ = fingerprint(((r.id, r.digest) for r in scan.records), protected, synonyms, codes)
+    return PreparedCorpus(scan.records, protected, synonyms, print_, codes)
 
 
 def build_index(
@@ -287,8 +249,8 @@ def build_index(
     """
     started = time.perf_counter()
     prepared = prepare_corpus(corpus_dir, acronyms_file, synonyms_file, themes_file)
-    programmes, protected, synonyms, print_ = (
-        prepared.programmes, prepared.protected, prepared.synonyms, prepared.fingerprint
+    records, protected, synonyms, print_ = (
+        prepared.records, prepared.protected, prepared.synonyms, prepared.fingerprint
     )
     index_root.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_root):
@@ -297,23 +259,26 @@ def build_index(
         except ValueError:  # a damaged pointer (not UTF-8): build and replace it
             live = None
         if live and not force and _same_fingerprint(index_root, live, print_):
-            return BuildResult(live, len(programmes), True, time.perf_counter() - started)
+            return BuildResult(live, len(records), True, time.perf_counter() - started)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{GENERATION_PREFIX}{stamp}-{print_[:8]}"
         staging = index_root / f".building-{name}"
         staging.mkdir()
         try:
-            _write_index(staging, programmes, protected, progress)
-            _write_metadata(staging, name, programmes, print_, prepared.country_codes)
+            try:
+                forms = _write_index(staging, records, protected, progress)
+            except RecordChanged as error:
+                raise BuildError(str(error)) from error
+            _write_metadata(staging, name, records, print_, prepared.country_codes, forms)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
-            _verify(staging, programmes)
+            _verify(staging, records)
             os.rename(staging, index_root / name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         switch_to(index_root, name)
         _cleanup(index_root, keep={name, live or ""})
-    return BuildResult(name, len(programmes), False, time.perf_counter() - started)
+    return BuildResult(name, len(records), False, time.perf_counter() - started)
 
 
 def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
@@ -331,26 +296,31 @@ def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
 
 
 def _write_metadata(
-    path: Path, name: str, programmes: list[Programme], print_: str, country_codes: dict[str, str] | None = None
+    path: Path,
+    name: str,
+    records: list[RecordSummary],
+    print_: str,
+    country_codes: dict[str, str] | None = None,
+    forms: Counter[str] | None = None,
 ) -> None:
     counts = {
-        "region": Counter(p.region for p in programmes),
-        "country": Counter(c for p in programmes for c in p.countries),
-        "status": Counter(p.status for p in programmes),
-        "theme": Counter(t for p in programmes for t in p.themes),
+        "region": Counter(r.region for r in records),
+        "country": Counter(c for r in records for c in r.countries),
+        "status": Counter(r.status for r in records),
+        "theme": Counter(t for r in records for t in r.themes),
     }
     meta = {
         "generation": name,
         "fingerprint": print_,
         "analyzer_version": ANALYZER_VERSION,
         "schema_version": SCHEMA_VERSION,
-        "documents": len(programmes),
+        "documents": len(records),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "facets": {facet: dict(sorted(counter.items())) for facet, counter in counts.items()},
         "country_codes": country_codes or {},
     }
     (path / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    vocabulary = surface_vocabulary(programmes)
+    vocabulary = surface_vocabulary(forms or Counter())
     (path / VOCABULARY_NAME).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-    titles = sorted(([p.id, p.title] for p in programmes), key=lambda item: (fold(item[1]), item[0]))
+    titles = sorted(([r.id, r.title] for r in records), key=lambda item: (fold(item[1]), item[0]))
     (path / TITLES_NAME).write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")

@@ -58,8 +58,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     prepared = prepare_corpus(args.corpus)
-    themes = sorted({theme for p in prepared.programmes for theme in p.themes})
-    print(f"{len(prepared.programmes)} fiches valides dans {args.corpus}")
+    themes = sorted({theme for r in prepared.records for theme in r.themes})
+    print(f"{len(prepared.records)} fiches valides dans {args.corpus}")
     print(f"{len(prepared.synonyms)} groupes de synonymes valides ({args.corpus.parent / SYNONYMS_NAME})")
     print(f"{len(themes)} thèmes attribués ({args.corpus.parent / THEMES_NAME})")
     codes = prepared.country_codes

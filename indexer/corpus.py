@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -26,6 +27,13 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REQUIRED_FIELDS = ("id", "title", "region", "countries", "status", "source")
 _FENCE = "---"
 _FIELD_RE = re.compile(r"^(\w+):")
+
+
+class Located(Protocol):
+    """Anything read from a record file: its id and the file's path."""
+
+    id: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,7 @@ def load_corpus(directory: Path) -> list[Programme]:
     for loaded, found in map_chunks(_read_records, paths):
         programmes += loaded
         problems += found
-    _check_unique_ids(programmes, problems)
+    check_unique_ids(programmes, problems)
     if problems:
         raise CorpusError(problems)
     return programmes
@@ -248,7 +256,8 @@ def _read_records(paths: Sequence[Path]) -> tuple[list[Programme], list[CorpusPr
     return programmes, problems
 
 
-def _check_unique_ids(programmes: Iterable[Programme], problems: list[CorpusProblem]) -> None:
+def check_unique_ids(programmes: Iterable[Located], problems: list[CorpusProblem]) -> None:
+    """Append a problem for each record reusing an id already taken by an earlier file."""
     seen: dict[str, str] = {}
     for programme in programmes:
         if programme.id in seen:

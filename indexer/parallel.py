@@ -2,7 +2,8 @@
 
 Workers are forked after the items are set aside in this module, so they inherit
 them instead of receiving pickled copies; only index ranges and results cross
-process boundaries.
+process boundaries. Workers may report progress with :func:`advance`; the parent
+passes the running total to its ``progress`` callback while it waits.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -18,12 +19,28 @@ Result = TypeVar("Result")
 
 #: Below this many items, one process is faster than starting workers.
 PARALLEL_THRESHOLD = 2000
+#: Seconds between two progress reports while workers run.
+PROGRESS_INTERVAL = 0.5
 _shared: tuple[Callable[[Sequence[Any]], Any], Sequence[Any]] | None = None
+_counter: Any = None  # a shared multiprocessing.Value while workers run
+_report: Callable[[int], None] | None = None  # the progress callback when running in-process
+_done = 0
 
 
 def workers() -> int:
     """Worker processes to use: one per core, at most 4."""
     return max(1, min(os.cpu_count() or 1, 4))
+
+
+def advance(count: int = 1) -> None:
+    """Count ``count`` more items done (from a worker, or in-process)."""
+    global _done
+    if _counter is not None:
+        with _counter.get_lock():
+            _counter.value += count
+    elif _report is not None:
+        _done += count
+        _report(_done)
 
 
 def _ranges(length: int, count: int) -> list[tuple[int, int]]:
@@ -37,16 +54,34 @@ def _run_range(bounds: tuple[int, int]) -> Any:
     return function(items[bounds[0] : bounds[1]])
 
 
-def map_chunks(function: Callable[[Sequence[Item]], Result], items: Sequence[Item]) -> list[Result]:
-    """``function`` applied to contiguous chunks of ``items`` (in order), in parallel when it pays off."""
-    global _shared
+def map_chunks(
+    function: Callable[[Sequence[Item]], Result],
+    items: Sequence[Item],
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """``function`` applied to contiguous chunks of ``items`` (in order), in parallel when it pays off.
+
+    ``progress`` receives the number of items reported done with :func:`advance` so far.
+    """
+    global _shared, _counter, _report, _done
     if len(items) < PARALLEL_THRESHOLD or workers() == 1:
-        return [function(items)]
-    _shared = (function, items)
+        _report, _done = progress, 0
+        try:
+            return [function(items)]
+        finally:
+            _report = None
+    context = multiprocessing.get_context("fork")
+    _shared, _counter = (function, items), context.Value("q", 0)
     try:
-        context = multiprocessing.get_context("fork")
-        ranges = _ranges(len(items), workers())
-        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
-            return list(pool.map(_run_range, ranges))
+        with ProcessPoolExecutor(max_workers=workers(), mp_context=context) as pool:
+            futures = [pool.submit(_run_range, bounds) for bounds in _ranges(len(items), workers())]
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_EXCEPTION)
+                if progress is not None:
+                    progress(_counter.value)
+                if any(f.done() and f.exception() is not None for f in futures):
+                    break
+            return [future.result() for future in futures]
     finally:
-        _shared = None
+        _shared = _counter = None

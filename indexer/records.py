@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 _WHITESPACE_RE = re.compile(r"[ \t\r\n\u00a0\u202f]+")
 _SPECIAL_SPACE_RE = re.compile(r"[\t\r\n\u00a0\u202f]")
@@ -76,12 +76,16 @@ class Programme:
         return "\n\n".join(self.notes)
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict of the record (lists, not tuples; no file path)."""
-        data = asdict(self)
-        data.pop("path")
-        data["countries"] = list(self.countries)
-        data["description"] = list(self.description)
-        data["notes"] = list(self.notes)
-        data["themes"] = list(self.themes)
-        data["objectives"] = [asdict(item) for item in self.objectives]
-        return data
+        """A JSON-ready dict of the record (lists, not tuples; no file path), in field order."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "region": self.region,
+            "countries": list(self.countries),
+            "status": self.status,
+            "description": list(self.description),
+            "objectives": [{"section": o.section, "text": o.text, "heading": o.heading} for o in self.objectives],
+            "notes": list(self.notes),
+            "source": self.source,
+            "themes": list(self.themes),
+        }

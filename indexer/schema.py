@@ -23,7 +23,7 @@ status        —      not in ``content``: only reachable through ``statut:…``
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -60,11 +60,38 @@ FACET_FIELDS: dict[str, str] = {
 }
 
 
-class WeightedText(TEXT):
-    """A TEXT field indexed from ``[(text, boost), …]`` segments: every token of a segment
-    weighs ``boost``, so term frequency becomes BM25F's boost-weighted sum over fields.
+class AnalysedText(dict[str, tuple[list[int], float]]):
+    """A field value analysed beforehand: term -> (positions, weight)."""
 
-    Segments are analysed through :class:`TermSpans` (the analyser's own functions in one
+
+def analyse_segments(
+    spans: TermSpans, segments: Iterable[tuple[str, float]], forms: Counter[str] | None = None
+) -> AnalysedText:
+    """Terms of ``[(text, boost), …]`` with their positions (segments ``FIELD_GAP`` apart) and
+    summed boosts; ``forms`` counts the written words on the way (see :meth:`TermSpans.positions`)."""
+    analysed = AnalysedText()
+    start = 0
+    for text, boost in segments:
+        last = start
+        for term, pos in spans.positions(text, start, forms):
+            entry = analysed.get(term)
+            if entry is None:
+                analysed[term] = ([pos], boost)
+            else:
+                entry[0].append(pos)
+                analysed[term] = (entry[0], entry[1] + boost)
+            last = pos
+        start = last + FIELD_GAP
+    return analysed
+
+
+class WeightedText(TEXT):
+    """A TEXT field whose tokens can weigh differently: indexed from ``[(text, boost), …]``
+    segments (every token of a segment weighs ``boost``, so term frequency becomes BM25F's
+    boost-weighted sum over fields), a plain string (every token weighs 1), or an
+    :class:`AnalysedText`. Weights are multiplied by the field boost, as Whoosh's TEXT does.
+
+    Texts are analysed through :class:`TermSpans` (the analyser's own functions in one
     loop, no Token objects); queries still go through the Whoosh analyser.
     """
 
@@ -73,29 +100,20 @@ class WeightedText(TEXT):
         state.pop("_term_spans", None)  # a per-process cache, rebuilt on demand
         return state
 
-    def _spans(self) -> TermSpans:
+    def spans(self) -> TermSpans:
+        """This field's analyser as a :class:`TermSpans` (built once per process)."""
         spans = self.__dict__.get("_term_spans")
         if spans is None:
             spans = self.__dict__["_term_spans"] = TermSpans(self.analyzer)
         return spans
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        if isinstance(value, str):
-            yield from super().index(value, **kwargs)
-            return
-        positions: dict[str, list[int]] = defaultdict(list)
-        weights: dict[str, float] = defaultdict(float)
-        start = 0
-        spans = self._spans()
-        for text, boost in value:
-            last = start
-            for term, pos in spans.positions(text, start):
-                positions[term].append(pos)
-                weights[term] += boost
-                last = pos
-            start = last + FIELD_GAP
-        for term, poslist in positions.items():
-            yield term.encode("utf-8"), len(poslist), weights[term], self.format.encode(poslist)
+        if not isinstance(value, AnalysedText):
+            value = analyse_segments(self.spans(), [(value, 1.0)] if isinstance(value, str) else value)
+        boost = self.format.field_boost
+        encode = self.format.encode
+        for term, (positions, weight) in value.items():
+            yield term.encode("utf-8"), len(positions), weight * boost, encode(positions)
 
 
 def content_segments(texts: dict[str, str]) -> list[tuple[str, float]]:
@@ -108,7 +126,7 @@ def build_schema(protected: Iterable[str]) -> Schema:
     analyzer = french_analyzer(protected)
 
     def text(name: str, stored: bool = False) -> TEXT:
-        return TEXT(analyzer=analyzer, stored=stored, field_boost=FIELD_BOOSTS.get(name, 1.0))
+        return WeightedText(analyzer=analyzer, stored=stored, field_boost=FIELD_BOOSTS.get(name, 1.0))
 
     return Schema(
         id=ID(stored=True, unique=True),

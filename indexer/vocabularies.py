@@ -9,7 +9,7 @@ validated with file and line, like the records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,11 @@ class Theme:
     name: str
     headings: tuple[str, ...]
     line: int
+    #: The expressions folded as the objectives' texts are before matching.
+    folded: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folded", tuple(fold(h) for h in self.headings))
 
 
 def _compose(path: Path) -> tuple[yaml.Node | None, list[CorpusProblem]]:
@@ -72,8 +77,8 @@ def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
     return groups
 
 
-def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list[Theme]:
-    """Themes; each expression must match an objective of ``programmes`` (when given)."""
+def parse_themes(path: Path | None) -> list[Theme]:
+    """Themes of the file, checked for form only (see :func:`check_theme_expressions`)."""
     if path is None or not path.exists():
         return []
     root, problems = _compose(path)
@@ -82,7 +87,6 @@ def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list
     if root is not None and not isinstance(data, list):
         problems.append(CorpusProblem(str(path), 1, None, "le fichier doit être une liste de thèmes"))
         data = []
-    texts = [fold(item.full_text()) for p in programmes for item in p.objectives]
     for node, entry in zip(root.value if isinstance(root, yaml.SequenceNode) else [], data or [], strict=False):
         line = node.start_mark.line + 1
         name = entry.get("theme") if isinstance(entry, dict) else None
@@ -93,20 +97,48 @@ def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list
         if not isinstance(headings, list) or not all(isinstance(h, str) and h.strip() for h in headings or [None]):
             problems.append(CorpusProblem(str(path), line, "headings", f"« {name} » : liste d’intitulés manquante"))
             continue
-        for heading in headings:
-            if texts and not any(fold(heading) in text for text in texts):
-                message = f"« {heading} » ne correspond à aucun objectif du corpus"
-                problems.append(CorpusProblem(str(path), line, "headings", message))
         themes.append(Theme(name.strip(), tuple(h.strip() for h in headings), line))
     if problems:
         raise CorpusError(problems)
     return themes
 
 
+def check_theme_expressions(path: Path | None, themes: Iterable[Theme], found: set[str]) -> None:
+    """Raise CorpusError for every expression of ``themes`` not in ``found`` (see :func:`expressions_in`)."""
+    problems = [
+        CorpusProblem(str(path), theme.line, "headings", f"« {heading} » ne correspond à aucun objectif du corpus")
+        for theme in themes
+        for heading in theme.headings
+        if heading not in found
+    ]
+    if problems:
+        raise CorpusError(problems)
+
+
+def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list[Theme]:
+    """Themes; each expression must match an objective of ``programmes`` (when they have any)."""
+    themes = parse_themes(path)
+    programmes = [p for p in programmes if p.objectives]
+    if programmes:
+        found = set().union(*(expressions_in(p, themes) for p in programmes))
+        check_theme_expressions(path, themes, found)
+    return themes
+
+
+def expressions_in(programme: Programme, themes: Iterable[Theme]) -> set[str]:
+    """The theme expressions (as written in the file) that appear in the programme's objectives."""
+    if not programme.objectives:
+        return set()
+    text = fold("\n".join(item.full_text() for item in programme.objectives))  # no expression spans two
+    return {h for theme in themes for h, folded in zip(theme.headings, theme.folded, strict=True) if folded in text}
+
+
 def themes_of(programme: Programme, themes: Iterable[Theme]) -> list[str]:
     """The themes whose expressions appear in the programme's objectives, in file order."""
     themes = list(themes)
-    if not themes:
-        return []
-    texts = [fold(item.full_text()) for item in programme.objectives]
-    return [t.name for t in themes if any(fold(h) in text for h in t.headings for text in texts)]
+    return themes_matching(themes, expressions_in(programme, themes)) if themes else []
+
+
+def themes_matching(themes: Iterable[Theme], found: set[str]) -> list[str]:
+    """The themes with at least one expression in ``found``, in file order."""
+    return [theme.name for theme in themes if any(heading in found for heading in theme.headings)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from whoosh.qparser import MultifieldParser, QueryParser
 from whoosh.query import Term
 
 import indexer.build
+import indexer.documents
+import indexer.parallel
 from indexer.analysis import ANALYZER_VERSION, fold
 from indexer.build import BuildError, build_index, fingerprint, prepare_corpus, protected_vocabulary
 from indexer.corpus import CorpusError
 from indexer.records import Programme
+from indexer.scan import record_data
 from indexer.schema import CONTENT_FIELD
 from indexer.store import POINTER_NAME, current_generation, current_generation_name, generation_names
 from tests.conftest import ACRONYMS, CORPUS_DIR
@@ -124,22 +128,22 @@ def _assert_live_index_intact(root: Path, live: str, before: dict) -> None:
 def test_build_failing_midway_leaves_the_live_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     live = build(tmp_path).generation
     before = tree(tmp_path, lock=False)
-    original = indexer.build.document_for
+    original = indexer.documents.document_for
     seen: list[str] = []
 
-    def failing(programme: Programme) -> dict[str, object]:
+    def failing(programme: Programme, record: dict | None = None) -> dict[str, object]:
         seen.append(programme.id)
         if len(seen) == 3:
             raise RuntimeError("disque plein")
-        return original(programme)
+        return original(programme, record)
 
-    monkeypatch.setattr(indexer.build, "document_for", failing)
+    monkeypatch.setattr(indexer.documents, "document_for", failing)
     with pytest.raises(RuntimeError, match="disque plein"):
         build(tmp_path, force=True)
     assert len(seen) == 3
     _assert_live_index_intact(tmp_path, live, before)
 
-    monkeypatch.setattr(indexer.build, "document_for", original)
+    monkeypatch.setattr(indexer.documents, "document_for", original)
     assert build(tmp_path, force=True).generation != live  # the lock was released
 
 
@@ -217,9 +221,13 @@ def test_metadata(tmp_path: Path, programmes: list[Programme]):
 
 def test_fingerprint_tracks_records_and_protected_words(programmes: list[Programme]):
     protected = protected_vocabulary(programmes, [])
-    assert fingerprint(programmes, protected) == fingerprint(list(reversed(programmes)), protected)
-    assert fingerprint(programmes, protected) != fingerprint(programmes[1:], protected)
-    assert fingerprint(programmes, protected) != fingerprint(programmes, protected | {"frontex"})
+    digests = [(p.id, record_data(p)[1]) for p in programmes]
+    assert fingerprint(digests, protected) == fingerprint(list(reversed(digests)), protected)
+    assert fingerprint(digests, protected) != fingerprint(digests[1:], protected)
+    assert fingerprint(digests, protected) != fingerprint(digests, protected | {"frontex"})
+    edited = replace(programmes[0], description=("Autre texte.",))
+    edited_digests = [(edited.id, record_data(edited)[1]), *digests[1:]]
+    assert fingerprint(edited_digests, protected) != fingerprint(digests, protected)
 
 
 # --- accent-insensitive search in the built index --------------------------------------------
@@ -296,3 +304,68 @@ def test_libya_note_is_searchable(index_root: Path):
     index = open_live(index_root)
     # « prétendre » and « formule » occur only in the asterisk note
     assert ids(index, "prétendre formule") == {"moyen-orient-et-afrique-du-nord-initiative-conjointe"}
+
+
+# --- the two-pass, multi-process build --------------------------------------------------------
+
+
+def _postings(index) -> dict:
+    """Every posting of every field, by programme id (independent of document numbers)."""
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        ids = [reader.stored_fields(docnum)["id"] for docnum in range(reader.doc_count())]
+        postings = {}
+        for fieldname, term in reader.all_terms():
+            matcher = reader.postings(fieldname, term)
+            entries = []
+            while matcher.is_active():
+                entries.append((ids[matcher.id()], round(matcher.weight(), 6), matcher.value()))
+                matcher.next()
+            postings[fieldname, term] = sorted(entries)
+        stored = {fields["id"]: fields for fields in reader.all_stored_fields()}
+        lengths = {ids[d]: reader.doc_field_length(d, CONTENT_FIELD) for d in range(reader.doc_count())}
+    return {"postings": postings, "stored": stored, "lengths": lengths, "ids": ids}
+
+
+def test_parallel_build_writes_one_segment_per_worker_with_the_same_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    single = build(tmp_path / "single")
+    monkeypatch.setattr(indexer.parallel, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(indexer.parallel, "workers", lambda: 2)
+    calls: list[tuple[int, int]] = []
+    parallel = build_index(CORPUS_DIR, tmp_path / "parallel", ACRONYMS, progress=lambda *c: calls.append(c))
+    assert parallel.documents == single.documents == 6 and calls[-1] == (6, 6)
+    one, two = open_live(tmp_path / "single"), open_live(tmp_path / "parallel")
+    assert len(one._segments()) == 1 and len(two._segments()) == 2
+    assert _postings(one) == _postings(two)
+    assert _postings(two)["ids"] == sorted(_postings(two)["ids"])  # file order (files are named by id)
+    for name in ("vocabulary.json", "titles.json", "synonyms.json"):
+        assert (current_generation(tmp_path / "single").path / name).read_text(encoding="utf-8") == (
+            current_generation(tmp_path / "parallel").path / name
+        ).read_text(encoding="utf-8")
+    for query in QUERIES:
+        assert search(one, query) == search(two, query), query
+
+
+def test_record_edited_during_the_build_fails_it_and_leaves_the_live_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, corpus)
+    root = tmp_path / "index"
+    live = build(root, corpus).generation
+    before = tree(root, lock=False)
+    scan = indexer.build.scan_corpus
+
+    def scan_then_edit(*args, **kwargs):
+        result = scan(*args, **kwargs)
+        path = corpus / "afghanistan-rada.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("huit provinces", "neuf provinces"), "utf-8")
+        return result
+
+    monkeypatch.setattr(indexer.build, "scan_corpus", scan_then_edit)
+    with pytest.raises(BuildError, match=re.escape("afghanistan-rada.md : fiche modifiée pendant la construction")):
+        build(root, corpus, force=True)
+    assert current_generation_name(root) == live and tree(root, lock=False) == before
+    assert not list(root.glob(".building-*"))

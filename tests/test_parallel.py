@@ -35,3 +35,29 @@ def test_parallel_corpus_load_reports_problems_from_every_chunk(tmp_path, monkey
     with pytest.raises(CorpusError) as error:
         load_corpus(tmp_path)
     assert sorted(p.path.rsplit("/", 1)[-1] for p in error.value.problems) == ["p0.md", "p3.md"]
+
+
+def _count_each(chunk):
+    for _ in chunk:
+        parallel.advance()
+    return len(chunk)
+
+
+@pytest.mark.parametrize("size", [10, 5000])
+def test_progress_counts_items_reported_by_every_worker(monkeypatch, size):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    seen: list[int] = []
+    assert sum(parallel.map_chunks(_count_each, list(range(size)), seen.append)) == size
+    assert seen and seen[-1] == size and seen == sorted(seen)
+
+
+def test_a_failing_worker_fails_the_whole_map(monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+
+    def failing(chunk):
+        if chunk[0] == 0:
+            raise ValueError("chunk 0")
+        return len(chunk)
+
+    with pytest.raises(ValueError, match="chunk 0"):
+        parallel.map_chunks(failing, list(range(5000)))

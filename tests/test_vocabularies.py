@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
-from indexer.build import analysed_synonyms, prepare_corpus
+from indexer.build import analysed_synonyms, build_index, prepare_corpus
 from indexer.corpus import CorpusError
+from indexer.store import current_generation
 from indexer.vocabularies import load_synonyms, load_themes, themes_of
 from tests.conftest import CORPUS_DIR
 
@@ -72,10 +74,13 @@ def test_bad_themes_are_reported_with_line(tmp_path, programmes, text, message):
     assert message in str(error.value) and ":1:" in str(error.value)
 
 
-def test_prepared_records_carry_their_themes():
+def test_prepared_records_carry_their_themes_into_the_stored_records(tmp_path: Path):
     prepared = prepare_corpus(CORPUS_DIR)
-    assert all(p.themes for p in prepared.programmes)
-    assert all(p.to_dict()["themes"] == list(p.themes) for p in prepared.programmes)
+    assert all(r.themes for r in prepared.records)
+    build_index(CORPUS_DIR, tmp_path)
+    with whoosh_index.open_dir(str(current_generation(tmp_path).path)).searcher() as searcher:
+        stored = {fields["id"]: fields["record"]["themes"] for fields in searcher.all_stored_fields()}
+    assert stored == {r.id: list(r.themes) for r in prepared.records}
 
 
 def test_synonym_search_says_it_was_broadened_and_marks_the_form_found(client):

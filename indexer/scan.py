@@ -1,0 +1,98 @@
+"""The build's first pass over the record files: validate and summarise.
+
+Each worker reads and validates its share of the files, assigns themes and keeps of
+each record only what the rest of the build needs (:class:`RecordSummary`: facet
+values, title, path and a digest of the content), plus the theme expressions it found. Whole records are never held for
+the whole corpus: the writers read each file again (see :mod:`indexer.segments`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from indexer.corpus import CorpusError, CorpusProblem, check_unique_ids, read_record, record_paths
+from indexer.parallel import map_chunks
+from indexer.records import Programme
+from indexer.vocabularies import Theme, expressions_in, themes_matching
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    """What the build keeps of one record between its two passes."""
+
+    id: str
+    title: str
+    region: str
+    countries: tuple[str, ...]
+    status: str
+    themes: tuple[str, ...]
+    path: str
+    digest: str
+
+
+@dataclass
+class CorpusScan:
+    """Summaries in file order, theme expressions found, problems."""
+
+    records: list[RecordSummary] = field(default_factory=list)
+    expressions: set[str] = field(default_factory=set)
+    has_objectives: bool = False
+    problems: list[CorpusProblem] = field(default_factory=list)
+
+    def merge(self, other: CorpusScan) -> None:
+        """Add another chunk's scan (chunks arrive in file order)."""
+        self.records += other.records
+        self.expressions |= other.expressions
+        self.has_objectives |= other.has_objectives
+        self.problems += other.problems
+
+
+def record_data(programme: Programme) -> tuple[dict[str, object], str]:
+    """The stored form of a record and its SHA-256 digest (what the fingerprint hashes)."""
+    data = programme.to_dict()
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return data, hashlib.sha256(encoded).hexdigest()
+
+
+def with_themes(programme: Programme, themes: Sequence[Theme]) -> tuple[Programme, set[str]]:
+    """The programme with its themes assigned, and the theme expressions found in it."""
+    found = expressions_in(programme, themes) if themes else set()
+    return replace(programme, themes=tuple(themes_matching(themes, found))), found
+
+
+def _scan_chunk(paths: Sequence[Path], themes: Sequence[Theme]) -> CorpusScan:
+    scan = CorpusScan()
+    for path in paths:
+        programme = read_record(path, scan.problems)
+        if programme is None:
+            continue
+        programme, found = with_themes(programme, themes)
+        _, digest = record_data(programme)
+        scan.records.append(
+            RecordSummary(programme.id, programme.title, programme.region, programme.countries,
+                          programme.status, programme.themes, programme.path, digest)
+        )
+        scan.expressions |= found
+        scan.has_objectives |= bool(programme.objectives)
+    return scan
+
+
+def scan_corpus(directory: Path, themes: Sequence[Theme] = ()) -> CorpusScan:
+    """Validate every record of ``directory`` (in parallel); raise :class:`CorpusError` listing all problems."""
+    if not directory.is_dir():
+        raise CorpusError([CorpusProblem(str(directory), None, None, "dossier du corpus introuvable")])
+    paths = record_paths(directory)
+    if not paths:
+        raise CorpusError([CorpusProblem(str(directory), None, None, "aucune fiche programme (*.md) trouvée")])
+    scan = CorpusScan()
+    for part in map_chunks(lambda chunk: _scan_chunk(chunk, themes), paths):
+        scan.merge(part)
+    check_unique_ids(scan.records, scan.problems)
+    if scan.problems:
+        raise CorpusError(scan.problems)
+    return scan
+
