@@ -2,8 +2,9 @@
 
 Everything that only depends on the generation is computed when it is opened,
 not per request: facet bitsets (Python ints, one bit per document), the title
-order, display names of facet values, the suggestion vocabulary. A search then
-only intersects bitsets. Searchers are kept per thread.
+order, display names of facet values, the suggestion vocabulary, the field
+lengths BM25F needs (numpy arrays). A search then only intersects bitsets.
+Searchers are kept per thread.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.searching import Searcher
@@ -34,6 +36,7 @@ from indexer.store import (
     current_generation,
 )
 from search_app.query_builder import SynonymTable
+from search_app.scoring import field_lengths
 
 #: How often (seconds) a broken or missing index is looked at again.
 RETRY_SECONDS = 1.0
@@ -101,7 +104,15 @@ class GenerationState:
     vocabulary_keys: list[str]
     titles: list[tuple[str, str, str]]  # (folded title, title, id)
     synonyms: list[list[dict]]  # groups of {"text", "terms", "positions"}
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # field -> length per docnum, for BM25F
     _local: threading.local = field(default_factory=threading.local)
+
+    def field_lengths(self, fieldname: str) -> np.ndarray:
+        """Every document's length in ``fieldname`` as Whoosh scores it (read once per field)."""
+        lengths = self.lengths.get(fieldname)
+        if lengths is None:
+            lengths = self.lengths[fieldname] = field_lengths(self.searcher().reader(), fieldname)
+        return lengths
 
     @property
     def spans(self) -> CachedSpans:
@@ -187,6 +198,7 @@ def open_generation(root: Path) -> GenerationState:
         with index.reader() as reader:  # the title column, not the stored records (10 s at 100k)
             doc_count = reader.doc_count_all()
             title_keys = list(reader.column_reader("title_sort"))
+            lengths = {CONTENT_FIELD: field_lengths(reader, CONTENT_FIELD)}
         title_order = sorted(range(doc_count), key=lambda docnum: (title_keys[docnum], docnum))
         listed = json.loads((generation.path / TITLES_NAME).read_text(encoding="utf-8"))
         titles = [(fold(title), title, programme_id) for programme_id, title in listed]
@@ -208,6 +220,7 @@ def open_generation(root: Path) -> GenerationState:
         vocabulary_keys=sorted(vocabulary),
         titles=titles,
         synonyms=synonyms,
+        lengths=lengths,
     )
 
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -25,6 +26,8 @@ from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
+from search_app.ranking import Ranking, bits_mask, mask_bits
+from search_app.scoring import Evaluator, Unsupported
 from search_app.suggest import correction, similar_words
 
 DEFAULT_PER_PAGE = 10
@@ -97,7 +100,7 @@ class _Evaluation:
     selected: dict[str, tuple[str, ...]]
     filters: dict[str, int | None]
     final: int
-    scored: list[tuple[int, float]] | None  # every match, best score first (None: browse order)
+    scored: Ranking | None  # every match with its score (None: browse order)
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ class SearchService:
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
-    ) -> tuple[BuiltQuery | None, int, str | None, list[tuple[int, float]] | None]:
+    ) -> tuple[BuiltQuery | None, int, str | None, Ranking | None]:
         """(built query, matching documents as bits, fallback, scored matches) — AND first, then OR.
 
         Queries with words to rank are run once, scoring every match (best first), so that
@@ -196,31 +199,39 @@ class SearchService:
         return built, matched, None, scored
 
     @staticmethod
-    def _run(state: GenerationState, built: BuiltQuery) -> tuple[int, list[tuple[int, float]] | None]:
+    def _run(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking | None]:
+        """Matching documents (bits) and their scores, vectorised (Whoosh for what it does not handle)."""
         searcher = state.searcher()
-        if not built.terms.has_positive:  # only exclusions: nothing to rank
-            return bits_of(searcher.docs_for_query(built.query)), None
-        scored = list(searcher.search(built.query, limit=None).items())
-        return bits_of(docnum for docnum, _ in scored), scored
+        ranked = built.terms.has_positive  # only exclusions: nothing to rank
+        try:
+            matches = Evaluator(searcher, state.field_lengths).run(built.query, scored=ranked)
+        except Unsupported:
+            return _run_whoosh(state, built)
+        if not ranked or matches.scores is None:
+            return mask_bits(matches.mask), None
+        docs = np.flatnonzero(matches.mask)
+        return mask_bits(matches.mask), Ranking(docs, matches.scores[docs])
 
     def _ordered(
         self, state: GenerationState, sort: str, ev: _Evaluation, offset: int, limit: int
     ) -> list[tuple[int, float | None]]:
         """(docnum, score) of results ``offset`` to ``limit``, in display order.
 
-        Relevance: matches come scored best first; those passing the filters are taken
-        up to the page end plus a margin, then equal scores are ordered by title (exact
-        unless more than TIE_MARGIN documents share the score at the page edge).
+        Relevance: matches ordered best score first (then by docnum, as Whoosh does); those
+        passing the filters are taken up to the page end plus a margin, then equal scores are
+        ordered by title (exact unless more than TIE_MARGIN documents share the score at the
+        page edge).
         """
         if offset >= limit or ev.final == 0:
             return []
-        members = bit_bytes(ev.final, len(state.title_order))
         if ev.scored is None or sort == "title":
+            members = bit_bytes(ev.final, len(state.title_order))
             ordered = (d for d in state.title_order if members[d >> 3] >> (d & 7) & 1)
             return [(d, None) for d in itertools.islice(ordered, offset, limit)]
-        kept = (hit for hit in ev.scored if members[hit[0] >> 3] >> (hit[0] & 7) & 1)
-        window = list(itertools.islice(kept, limit + TIE_MARGIN))
-        window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))
+        window: list[tuple[int, float | None]] = list(
+            ev.scored.top(bits_mask(ev.final, len(state.title_order)), limit + TIE_MARGIN)
+        )
+        window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))  # type: ignore[operator]
         return window[offset:limit]
 
     def _hits(self, ev: _Evaluation, request: SearchRequest, notices: list[str]) -> list[Hit]:
@@ -291,6 +302,15 @@ class SearchService:
         results = searcher.more_like(docnum, CONTENT_FIELD, text=text, top=SIMILAR_LIMIT + 1, numterms=12)
         similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
+
+
+def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking | None]:
+    """Whoosh's own matching and scoring of every match (for queries the evaluator does not handle)."""
+    searcher = state.searcher()
+    if not built.terms.has_positive:
+        return bits_of(searcher.docs_for_query(built.query)), None
+    scored = list(searcher.search(built.query, limit=None).items())
+    return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
 
 
 def request_key(request: SearchRequest) -> tuple:
