@@ -29,6 +29,7 @@ from benchmarks.engines import Answer, get_engine
 from benchmarks.log import log, progress_printer
 from benchmarks.queries import BenchQuery, load_queries
 from benchmarks.stats import TreeRssSampler, directory_mb, median, percentile, system_busy_seconds
+from indexer.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 #: How many of the slowest queries each row lists (for diagnosis).
@@ -53,7 +54,15 @@ def build_child(engine: str, corpus_dir: Path, index_dir: Path, out: Path) -> di
     stats["peak_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
     stats["cpu_s"] = usage.ru_utime + usage.ru_stime  # the child and the processes it waited for
     stats["peak_tree_rss_mb"] = sampler.peak / 1024 / 1024
+    stats["peak_tree_pss_mb"] = sampler.peak_pss / 1024 / 1024
     return stats
+
+
+def load_child(corpus_dir: Path) -> float:
+    """Seconds ``load_corpus`` takes to read and validate every record, in a fresh process."""
+    command = [sys.executable, "-m", "benchmarks.measure", "load", "-", str(corpus_dir), "-", "-"]
+    done = subprocess.run(command, cwd=ROOT, env=_python_env(), check=True, capture_output=True, text=True)
+    return float(done.stdout.strip())
 
 
 def build_here(engine: str, corpus_dir: Path, index_dir: Path) -> dict[str, object]:
@@ -66,6 +75,7 @@ def build_here(engine: str, corpus_dir: Path, index_dir: Path) -> dict[str, obje
         **stats.__dict__,
         "peak_rss_mb": peak,
         "peak_tree_rss_mb": sampler.peak / 1024 / 1024,
+        "peak_tree_pss_mb": sampler.peak_pss / 1024 / 1024,
         "cpu_s": time.process_time() - cpu,
     }
 
@@ -147,6 +157,8 @@ def measure(
         build = build_here(engine, corpus_dir, index_dir)
     seconds = float(build["seconds"])  # type: ignore[arg-type]
     others = max(0.0, system_busy_seconds() - busy - float(build["cpu_s"]))  # type: ignore[arg-type]
+    if build["load_seconds"] is None:
+        build["load_seconds"] = load_child(corpus_dir)
     row: dict = {
         "documents": build["documents"],
         "index_s": seconds,
@@ -156,6 +168,7 @@ def measure(
         "index_mb": directory_mb(index_dir),
         "index_peak_rss_mb": build["peak_rss_mb"],
         "index_peak_tree_rss_mb": build["peak_tree_rss_mb"],
+        "index_peak_tree_pss_mb": build.get("peak_tree_pss_mb"),
         "index_cpu_s": build["cpu_s"],
         "index_other_cpu_s": others,
     }
@@ -182,7 +195,7 @@ def measure_in_subprocess(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the measurement and build processes."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.measure")
-    parser.add_argument("action", choices=("build", "run"))
+    parser.add_argument("action", choices=("build", "run", "load"))
     parser.add_argument("engine")
     parser.add_argument("corpus", type=Path)
     parser.add_argument("index", type=Path)
@@ -190,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--budget", type=float, default=300.0)
     args = parser.parse_args(argv)
+    if args.action == "load":
+        started = time.perf_counter()
+        load_corpus(args.corpus)
+        print(time.perf_counter() - started)
+        return 0
     if args.action == "build":
         stats = get_engine(args.engine).build(args.corpus, args.index, progress_printer(f"{args.engine} build"))
         args.extra[0].write_text(json.dumps(stats.__dict__), encoding="utf-8")

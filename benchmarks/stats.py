@@ -47,6 +47,34 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size of one process: its private pages plus its share of shared ones."""
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def tree_memory_bytes(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of ``pid`` and all its descendants, each summed (Linux /proc).
+
+    Summed RSS counts a page shared by forked processes once per process; summed PSS
+    counts it once in all: the memory the tree really uses.
+    """
+    rss, pss, pending = 0, 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                rss += int(handle.read().split()[1]) * PAGE_SIZE
+            pss += _pss_bytes(current)
+        except OSError:
+            continue
+        pending += _children(current)
+    return rss, pss
+
+
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of ``pid`` and all its descendants, summed (Linux /proc)."""
     total, pending = 0, [pid]
@@ -62,18 +90,23 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 class TreeRssSampler:
-    """Samples the summed RSS of a process tree in a thread; ``peak`` is the largest sample (bytes)."""
+    """Samples the summed RSS and PSS of a process tree in a thread; ``peak`` and ``peak_pss`` are
+    the largest samples (bytes)."""
 
     def __init__(self, pid: int, interval: float = 0.2) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            rss = tree_rss_bytes(self.pid)
+            if rss >= 0.9 * self.peak:  # PSS costs a page-table walk: only near the peak
+                self.peak_pss = max(self.peak_pss, tree_memory_bytes(self.pid)[1])
+            self.peak = max(self.peak, rss)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeRssSampler:

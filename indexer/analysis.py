@@ -268,13 +268,29 @@ class TermSpans:
         """(term, position) of every token the analyser indexes (joined forms included).
 
         ``forms``, when given, counts every written word (stop words included, joined forms not).
+        Plain words take a fast path; the others go through :func:`french_words` one by one.
         """
-        for word, _, _, pos, joined, original in french_words(text, start_pos):
-            if forms is not None and not joined:
-                forms[original] += 1
-            term = self.term(word)
-            if term:
-                yield term, pos
+        pos = start_pos
+        known = self._terms
+        for word in _TOKEN_RE.findall(text):
+            if word.isalpha():
+                if forms is not None:
+                    forms[word] += 1
+                term = known.get(word)
+                if term is None:
+                    term = self.term(word)
+                if term:
+                    yield term, pos
+                pos += 1
+                continue
+            for part, _, _, part_pos, joined, original in french_words(word, pos):
+                if not joined:
+                    pos = part_pos + 1
+                    if forms is not None:
+                        forms[original] += 1
+                term = self.term(part)
+                if term:
+                    yield term, part_pos
 
     def __call__(self, text: str) -> list[tuple[str, int, int, int]]:
         """(term, start, end, position) of every non-joined, non-stop token of ``text``."""

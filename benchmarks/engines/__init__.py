@@ -33,7 +33,7 @@ class BuildStats:
 
     documents: int
     seconds: float
-    load_seconds: float
+    load_seconds: float | None  # None: the harness times load_corpus in a process of its own
 
 
 @dataclass(frozen=True)
