@@ -13,7 +13,8 @@ from pathlib import Path
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 PACKAGES = (
-    "whoosh3", "tantivy", "PyStemmer", "snowballstemmer", "rapidfuzz", "unidecode", "PyYAML", "flask", "gunicorn",
+    "whoosh3", "numpy", "tantivy", "PyStemmer", "snowballstemmer", "rapidfuzz", "unidecode", "PyYAML",
+    "flask", "gunicorn",
 )  # fmt: skip
 
 
