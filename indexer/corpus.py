@@ -232,14 +232,20 @@ def record_paths(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob(f"*{RECORD_SUFFIX}") if p.is_file())
 
 
-def load_corpus(directory: Path) -> list[Programme]:
-    """Load and validate every record; raise :class:`CorpusError` listing all problems."""
-    problems: list[CorpusProblem] = []
+def corpus_files(directory: Path) -> list[Path]:
+    """The record files of a corpus directory; CorpusError if it is missing or has none."""
     if not directory.is_dir():
         raise CorpusError([CorpusProblem(str(directory), None, None, "dossier du corpus introuvable")])
     paths = record_paths(directory)
     if not paths:
         raise CorpusError([CorpusProblem(str(directory), None, None, "aucune fiche programme (*.md) trouvée")])
+    return paths
+
+
+def load_corpus(directory: Path) -> list[Programme]:
+    """Load and validate every record; raise :class:`CorpusError` listing all problems."""
+    problems: list[CorpusProblem] = []
+    paths = corpus_files(directory)
     programmes: list[Programme] = []
     for loaded, found in map_chunks(_read_records, paths):
         programmes += loaded

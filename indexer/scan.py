@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.corpus import CorpusError, CorpusProblem, check_unique_ids, read_record, record_paths
+from indexer.corpus import CorpusError, CorpusProblem, check_unique_ids, corpus_files, read_record
 from indexer.parallel import map_chunks
 from indexer.records import Programme
 from indexer.vocabularies import Theme, expressions_in, themes_matching
@@ -83,11 +83,7 @@ def _scan_chunk(paths: Sequence[Path], themes: Sequence[Theme]) -> CorpusScan:
 
 def scan_corpus(directory: Path, themes: Sequence[Theme] = ()) -> CorpusScan:
     """Validate every record of ``directory`` (in parallel); raise :class:`CorpusError` listing all problems."""
-    if not directory.is_dir():
-        raise CorpusError([CorpusProblem(str(directory), None, None, "dossier du corpus introuvable")])
-    paths = record_paths(directory)
-    if not paths:
-        raise CorpusError([CorpusProblem(str(directory), None, None, "aucune fiche programme (*.md) trouvée")])
+    paths = corpus_files(directory)
     scan = CorpusScan()
     for part in map_chunks(lambda chunk: _scan_chunk(chunk, themes), paths):
         scan.merge(part)

@@ -93,13 +93,11 @@ def _write_segment(index_dir: Path, records: Sequence[RecordSummary]) -> tuple[A
     writer = _SegmentWriter(index, POOL_LIMIT_MB)
     try:
         for summary in records:
-            problems: list = []
-            programme = read_record(Path(summary.path), problems)
-            if programme is None or programme.id != summary.id:
-                raise RecordChanged(f"{summary.path} : fiche modifiée pendant la construction")
-            programme = replace(programme, themes=summary.themes)
-            record, digest = record_data(programme)
-            if digest != summary.digest:
+            programme = read_record(Path(summary.path), [])
+            if programme is not None:
+                programme = replace(programme, themes=summary.themes)
+                record, digest = record_data(programme)
+            if programme is None or digest != summary.digest:  # the digest covers the id too
                 raise RecordChanged(f"{summary.path} : fiche modifiée pendant la construction")
             document = documents.document_for(programme, record)
             document[CONTENT_FIELD] = analyse_segments(spans, document[CONTENT_FIELD], forms)  # type: ignore[arg-type]
