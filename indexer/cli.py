@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         print("Rien n’a été écrit ; l’index en service est inchangé.", file=sys.stderr)
         return 2
-    except (BuildError, IndexUnavailable, SourceFormatError, OSError) as error:
+    except IndexUnavailable as error:
+        print(f"Erreur : {error.full()}", file=sys.stderr)
+        return 2
+    except (BuildError, SourceFormatError, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2

@@ -23,7 +23,19 @@ DEFAULT_INDEX_DIR = "var/index"
 
 
 class IndexUnavailable(Exception):
-    """No usable index: missing, unreadable or built by another analyser version."""
+    """No usable index: missing, unreadable or built by another analyser version.
+
+    ``str(error)`` is the reason shown to users (no file paths); ``detail`` the technical
+    cause (an OS error with its path, say), for logs and the command line.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.detail = detail
+
+    def full(self) -> str:
+        """Reason and technical cause, for operators."""
+        return f"{self} ({self.detail})" if self.detail else str(self)
 
 
 def default_index_dir() -> Path:
@@ -57,7 +69,7 @@ def read_generation(root: Path, name: str) -> Generation:
     try:
         meta = json.loads((path / META_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IndexUnavailable(f"génération {name} illisible : {error}") from error
+        raise IndexUnavailable(f"génération {name} illisible", str(error)) from error
     return Generation(path=path, meta=meta)
 
 
@@ -65,7 +77,7 @@ def current_generation(root: Path) -> Generation:
     """The live generation; raise :class:`IndexUnavailable` when none is built."""
     name = current_generation_name(root)
     if name is None:
-        raise IndexUnavailable(f"aucun index construit dans {root} (lancez « make index »)")
+        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}")
     return read_generation(root, name)
 
 

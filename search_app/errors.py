@@ -58,8 +58,14 @@ def _api_error(error: ApiError) -> Response:
     return render_error(error.status, error.message)
 
 
+def unavailable_reason(error: IndexUnavailable) -> str:
+    """The reason to show (no file paths); the technical cause goes to the log."""
+    logger.warning("index unavailable: %s", error.full())
+    return str(error)
+
+
 def _unavailable(error: IndexUnavailable) -> Response:
-    return render_error(503, f"{FRENCH_MESSAGES[503]} {error}")
+    return render_error(503, f"{FRENCH_MESSAGES[503]} {unavailable_reason(error)}")
 
 
 def _corrupt(error: CorruptIndexError) -> Response:

@@ -174,7 +174,7 @@ def open_generation(root: Path) -> GenerationState:
     try:
         generation = current_generation(root)
     except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
-        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible : {error}") from error
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
     if not isinstance(generation.meta, dict):
         raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
@@ -206,7 +206,7 @@ def open_generation(root: Path) -> GenerationState:
         for rank, docnum in enumerate(title_order):
             title_rank[docnum] = rank
     except Exception as error:  # any failure to read the files means the index is unusable
-        raise IndexUnavailable(f"index « {generation.name} » illisible : {error}") from error
+        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
     return GenerationState(
         name=generation.name,
         meta=generation.meta,
@@ -274,5 +274,5 @@ class IndexHolder:
         with self._lock:
             name = self._state.name if self._state is not None else "?"
             self._state, self._broken = None, True
-            self._error = IndexUnavailable(f"index « {name} » illisible : {error}")
+            self._error = IndexUnavailable(f"index « {name} » illisible", str(error))
             return self._error

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 
 from indexer.store import IndexUnavailable
 from search_app import map_view, presenters
+from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
 from search_app.tracking import analytics_report, track_click, track_search
@@ -25,7 +26,7 @@ def search() -> tuple[str, int]:
         page = _service().search(params.request)
     except IndexUnavailable as error:
         return render_template(
-            "search.html", page=None, request_=params.request, unavailable=str(error), hidden_filters={}
+            "search.html", page=None, request_=params.request, unavailable=unavailable_reason(error), hidden_filters={}
         ), 503
     track_search(page, "html")
     context = presenters.results_context(page)

@@ -34,12 +34,17 @@ RECOVERY_SECONDS = 5.0
 
 
 def assert_unavailable(client: FlaskClient, reason: str) -> None:
-    """Every entry point says the index is unavailable, why, in French, with a 503 and no trace."""
+    """Every entry point says the index is unavailable, why, in French, with a 503, no trace and
+    no file path (those go to the log)."""
     health = client.get("/healthz")
     assert health.status_code == 503
     body = json_of(health)
     assert body["status"] == "unavailable"
     assert re.search(reason, body["error"]), body["error"]
+    index_dir = str(client.application.config["SEARCH_INDEX_DIR"])
+    for path in ("/healthz", "/?q=migrants", "/api/search?q=migrants", "/programmes/afghanistan-rada"):
+        text = body_text(client.get(path))
+        assert index_dir not in text and "Errno" not in text, (path, text[:300])
 
     page = client.get("/", query_string={"q": "migrants"})
     assert page.status_code == 503
@@ -76,10 +81,12 @@ def records(tmp_path: Path) -> Path:
     return copy_corpus(tmp_path / "corpus")
 
 
-def test_missing_index_then_first_build(tmp_path: Path, records: Path):
+def test_missing_index_then_first_build(tmp_path: Path, records: Path, caplog: pytest.LogCaptureFixture):
     root = tmp_path / "index"  # does not exist yet
     client = make_app(root).test_client()
-    assert_unavailable(client, r"aucun index construit")
+    with caplog.at_level("WARNING", logger="search_app.errors"):
+        assert_unavailable(client, r"aucun index construit")
+    assert any(str(root) in record.getMessage() for record in caplog.records)  # the path is logged, not shown
     build(records, root, force=False)
     assert_recovers(client)
 
