@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "ANALYTICS_DB": "SEARCH_ANALYTICS_DB",
     "ANALYTICS_RETENTION_DAYS": "SEARCH_ANALYTICS_RETENTION_DAYS",
     "SEARCH_CACHE_SIZE": "SEARCH_CACHE_SIZE",
+    "STATS_TOKEN": "SEARCH_STATS_TOKEN",
 }
 
 
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ANALYTICS_DB="var/analytics.sqlite3",
         ANALYTICS_RETENTION_DAYS=90,
         SEARCH_CACHE_SIZE=512,
+        STATS_TOKEN=None,  # /stats from other machines needs it (search_app/stats_access.py)
     )
     for name, variable in ENVIRONMENT.items():
         if os.environ.get(variable):

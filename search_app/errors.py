@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 FRENCH_MESSAGES = {
     400: "Requête invalide.",
+    401: "Identification requise : les statistiques de recherche sont réservées aux responsables du corpus.",
+    403: "Accès refusé : les statistiques de recherche ne sont consultables que depuis le serveur "
+    "(ou avec le jeton SEARCH_STATS_TOKEN).",
     404: "Page introuvable.",
     405: "Méthode non autorisée : ce service ne répond qu’aux requêtes GET.",
     413: "Requête trop volumineuse.",
@@ -51,6 +54,8 @@ def _http_error(error: HTTPException) -> Response:
     response = render_error(status, FRENCH_MESSAGES.get(status, error.name))
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    for challenge in getattr(error, "www_authenticate", None) or ():  # 401: how to authenticate
+        response.headers.add("WWW-Authenticate", challenge.to_header())
     return response
 
 

@@ -9,6 +9,7 @@ from search_app import map_view, presenters
 from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
+from search_app.stats_access import check_stats_access
 from search_app.tracking import analytics_report, track_click, track_search
 
 bp = Blueprint("views", __name__)
@@ -50,6 +51,7 @@ def programme(programme_id: str) -> str:
 @bp.get("/stats")
 def stats() -> str:
     """Read-only analytics for the people who maintain the corpus."""
+    check_stats_access(request, current_app.config["STATS_TOKEN"])
     report = analytics_report(request.args.get("days", ""))
     bars = presenters.day_bars(report.per_day) if report else []
     chart = (presenters.CHART_WIDTH, presenters.CHART_HEIGHT)

@@ -96,3 +96,25 @@ def test_retention_purges_old_events(tmp_path):
 
 def test_normalised_query():
     assert normalise_query("  Réintégration   PSYCHOSOCIALE ") == "reintegration psychosociale"
+
+
+def test_stats_are_for_this_machine_only_without_a_token(tracked):
+    _, client, _ = tracked
+    assert client.get("/stats").status_code == 200  # the test client is 127.0.0.1
+    assert client.get("/stats", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    remote = client.get("/stats", environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert remote.status_code == 403
+    assert "Accès refusé" in remote.get_data(as_text=True) and "<table" not in remote.get_data(as_text=True)
+
+
+def test_stats_with_a_token_ask_for_it_from_every_client(tracked):
+    app, client, _ = tracked
+    app.config["STATS_TOKEN"] = "s3cret-jeton"
+    for environ in ({}, {"REMOTE_ADDR": "203.0.113.7"}):
+        missing = client.get("/stats", environ_base=environ)
+        assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Basic")
+        assert "Identification requise" in missing.get_data(as_text=True)
+        wrong = client.get("/stats", environ_base=environ, auth=("responsable", "autre"))
+        assert wrong.status_code == 401
+        right = client.get("/stats", environ_base=environ, auth=("responsable", "s3cret-jeton"))
+        assert right.status_code == 200

@@ -1,0 +1,37 @@
+"""Who may read ``/stats`` (what people searched): maintainers only.
+
+With ``STATS_TOKEN`` set (``SEARCH_STATS_TOKEN``), any client must give it as the
+password of HTTP Basic authentication (any user name). Without it, only clients on
+this machine (loopback addresses) may read the page, as with ``make run``; a
+deployment reachable from elsewhere, or behind a reverse proxy (whose requests come
+from loopback), sets the token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from flask import Request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+CHALLENGE = WWWAuthenticate("basic", {"realm": "Statistiques de recherche", "charset": "UTF-8"})
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def check_stats_access(request: Request, token: str | None) -> None:
+    """Return if ``request`` may read the analytics; raise 401 (token expected) or 403 otherwise."""
+    if token:
+        given = request.authorization.password if request.authorization else None
+        if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized(www_authenticate=CHALLENGE)
+        return
+    if not _is_loopback(request.remote_addr):
+        raise Forbidden()
