@@ -28,7 +28,7 @@ from whoosh.lang import stopwords_for_language
 
 #: Bump when the analyser's output changes: indexes built with another version
 #: are refused by the web app until rebuilt.
-ANALYZER_VERSION = "fr-2"
+ANALYZER_VERSION = "fr-3"
 
 _APOSTROPHES = "'’ʼ‘"
 _HYPHENS = "-‐‑"
@@ -144,8 +144,11 @@ class FrenchTokenizer(Tokenizer):
 
 @lru_cache(maxsize=200_000)
 def fold_term(word: str) -> str:
-    """The folded term of one token (cached: a corpus has far fewer distinct words than tokens)."""
-    return _NOT_TERM_CHARS_RE.sub("", fold(word)).strip(".")
+    """The folded term of one token (cached: a corpus has far fewer distinct words than tokens).
+
+    A decimal comma becomes a point: « 2,5 » and « 2.5 » are one number, never « 25 ».
+    """
+    return _NOT_TERM_CHARS_RE.sub("", fold(word).replace(",", ".")).strip(".")
 
 
 class FoldFilter(Filter):

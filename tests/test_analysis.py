@@ -163,6 +163,12 @@ def test_decimal_number_kept(analyzer):
     assert terms(analyzer, "SDG 10.7,") == ["sdg", "10.7"]
 
 
+def test_decimal_comma_is_the_same_number_as_a_point_never_an_integer(analyzer):
+    assert terms(analyzer, "2,5 millions") == terms(analyzer, "2.5 millions") == ["2.5", "million"]
+    assert terms(analyzer, "25 millions") == ["25", "million"]
+    assert terms(analyzer, "1,2,3") == ["1.2.3"]
+
+
 @pytest.mark.parametrize("space", ["\u00a0", "\u202f"])
 def test_number_grouped_with_no_break_space_is_one_token(analyzer, space: str):
     text = f"plus de 10{space}000 migrants"
