@@ -3,7 +3,8 @@
 Workers are forked after the items are set aside in this module, so they inherit
 them instead of receiving pickled copies; only index ranges and results cross
 process boundaries. Workers may report progress with :func:`advance`; the parent
-passes the running total to its ``progress`` callback while it waits.
+passes the running total to its ``progress`` callback while it waits. When one chunk
+fails, the other workers are stopped at once and the error is raised.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -72,16 +72,17 @@ def map_chunks(
             _report = None
     context = multiprocessing.get_context("fork")
     _shared, _counter = (function, items), context.Value("q", 0)
+    ranges = _ranges(len(items), workers())
     try:
-        with ProcessPoolExecutor(max_workers=workers(), mp_context=context) as pool:
-            futures = [pool.submit(_run_range, bounds) for bounds in _ranges(len(items), workers())]
-            pending = set(futures)
-            while pending:
-                _, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_EXCEPTION)
+        with context.Pool(len(ranges)) as pool:  # leaving the block terminates the workers
+            results = [pool.apply_async(_run_range, (bounds,)) for bounds in ranges]
+            while True:
                 if progress is not None:
                     progress(_counter.value)
-                if any(f.done() and f.exception() is not None for f in futures):
-                    break
-            return [future.result() for future in futures]
+                pending = [result for result in results if not result.ready()]
+                if not pending or any(not r.successful() for r in results if r.ready()):
+                    break  # all done, or one failed: no need to wait for the others
+                pending[0].wait(PROGRESS_INTERVAL)
+            return [result.get() for result in results]  # raises the first failure
     finally:
         _shared = _counter = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from indexer import parallel
@@ -61,3 +63,18 @@ def test_a_failing_worker_fails_the_whole_map(monkeypatch):
 
     with pytest.raises(ValueError, match="chunk 0"):
         parallel.map_chunks(failing, list(range(5000)))
+
+
+def _fail_fast_or_sleep(chunk):
+    if chunk[0] == 0:
+        raise ValueError("chunk 0")
+    time.sleep(60)  # a long chunk the failure must not wait for
+    return len(chunk)
+
+
+def test_a_failure_stops_the_other_workers_at_once(monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="chunk 0"):
+        parallel.map_chunks(_fail_fast_or_sleep, list(range(5000)))
+    assert time.monotonic() - started < 20
