@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -57,37 +58,39 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
+def _tree(pid: int) -> Iterator[tuple[int, int]]:
+    """(pid, RSS bytes) of ``pid`` and every live descendant (Linux /proc; vanished ones skipped)."""
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                rss = int(handle.read().split()[1]) * PAGE_SIZE
+        except OSError:
+            continue
+        yield current, rss
+        pending += _children(current)
+
+
 def tree_memory_bytes(pid: int) -> tuple[int, int]:
     """(RSS, PSS) of ``pid`` and all its descendants, each summed (Linux /proc).
 
     Summed RSS counts a page shared by forked processes once per process; summed PSS
     counts it once in all: the memory the tree really uses.
     """
-    rss, pss, pending = 0, 0, [pid]
-    while pending:
-        current = pending.pop()
+    rss, pss = 0, 0
+    for current, resident in _tree(pid):
         try:
-            with open(f"/proc/{current}/statm") as handle:
-                rss += int(handle.read().split()[1]) * PAGE_SIZE
             pss += _pss_bytes(current)
         except OSError:
             continue
-        pending += _children(current)
+        rss += resident
     return rss, pss
 
 
 def tree_rss_bytes(pid: int) -> int:
     """Resident memory of ``pid`` and all its descendants, summed (Linux /proc)."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE_SIZE
-        except OSError:
-            continue
-        pending += _children(current)
-    return total
+    return sum(resident for _, resident in _tree(pid))
 
 
 class TreeRssSampler:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from benchmarks.queries import BenchQuery
+from indexer.records import Programme
 
 Progress = Callable[[int, int], None]
 PER_PAGE = 10
@@ -25,6 +26,20 @@ MODULES = {
     "naive": "benchmarks.engines.naive",
     "tantivy": "benchmarks.engines.tantivy_engine",
 }
+
+
+def record_texts(programme: Programme) -> dict[str, str]:
+    """The text fields the reference engines index for one record (same names, same joins)."""
+    return {
+        "id": programme.id,
+        "title": programme.title,
+        "countries": ", ".join(programme.countries),
+        "region": programme.region,
+        "objectives": programme.objectives_text,
+        "description": programme.description_text,
+        "notes": programme.notes_text,
+        "status": programme.status,
+    }
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.support.charset import accent_map
 
-from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress
+from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, record_texts
 from benchmarks.queries import BenchQuery
 from indexer.corpus import load_corpus
 from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, SEARCH_FIELDS, SNIPPET_FIELDS
@@ -115,14 +115,7 @@ class NaiveEngine:
         writer = index.writer()
         for done, p in enumerate(programmes, start=1):
             writer.add_document(
-                id=p.id,
-                title=p.title,
-                countries=", ".join(p.countries),
-                region=p.region,
-                objectives=p.objectives_text,
-                description=p.description_text,
-                notes=p.notes_text,
-                status=p.status,
+                **record_texts(p),
                 region_key=slugify(p.region),
                 country_key=",".join(slugify(c) for c in p.countries),
                 status_key=slugify(p.status),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import tantivy
 
-from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress
+from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, record_texts
 from benchmarks.queries import BenchQuery
 from indexer.corpus import load_corpus
 from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, SEARCH_FIELDS, SNIPPET_FIELDS
@@ -138,16 +138,7 @@ class TantivyEngine:
         index = _open(index_dir, create=True)
         writer = index.writer(heap_size=WRITER_HEAP)
         for done, p in enumerate(programmes, start=1):
-            document = tantivy.Document(
-                id=p.id,
-                title=p.title,
-                countries=", ".join(p.countries),
-                region=p.region,
-                objectives=p.objectives_text,
-                description=p.description_text,
-                notes=p.notes_text,
-                status=p.status,
-            )
+            document = tantivy.Document(**record_texts(p))
             document.add_text(FACET_FIELDS["region"], slugify(p.region))
             for country in p.countries:
                 document.add_text(FACET_FIELDS["country"], slugify(country))
