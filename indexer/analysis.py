@@ -1,13 +1,13 @@
-"""The French analysis chain, shared by indexing, querying and highlighting.
+"""The French analysis chain: the tokenizer, and thin adapters over :class:`~indexer.french.FrenchWords`.
 
-    FrenchTokenizer | FoldFilter | FrenchStopFilter | ProtectedStemFilter
+    FrenchTokenizer | FrenchWordFilter
 
-Order matters. Folding (accents, case, ligatures, apostrophes) happens *before*
-stop-word removal and stemming, so that a word and its accent-less or upper-case
-form reach the stemmer as the same ASCII string and produce the same term
-(« capacités » and « capacites » both give ``capac``). Stop words are checked
-before stemming, so « sûres » (stem ``sur``) is not dropped as the stop word
-« sur ». Tokens keep their original character offsets for highlighting.
+The tokenizer cuts text into words with their character offsets (elisions stripped,
+hyphenated compounds given split and joined, numbers kept whole); every word then
+goes through :meth:`FrenchWords.term`, the one per-word function (stop words, names,
+Snowball stemming with accents, word families; see :mod:`indexer.french`). The Whoosh
+filter (queries, ``more_like``), :class:`TermSpans` (indexing and highlighting) and
+the query builder all call that function, so the chain exists once.
 
 Every class here is a top-level class: Whoosh pickles the analyser into the
 index schema, so closures and lambdas are not allowed.
@@ -16,66 +16,38 @@ index schema, so closures and lambdas are not allowed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
-from unidecode import unidecode
 from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.analyzers import CompositeAnalyzer
-from whoosh.lang import stopwords_for_language
+from whoosh.reading import IndexReader
+
+from indexer.french import FORMAT_CHARS, FrenchWords, Lexicon, clean_word, fold
+from indexer.french_rules import NOUNS_AFTER_ELISION, STOP_WORDS
 
 #: Bump when the analyser's output changes: indexes built with another version
 #: are refused by the web app until rebuilt.
-ANALYZER_VERSION = "fr-3"
+ANALYZER_VERSION = "fr-4"
 
-_APOSTROPHES = "'’ʼ‘"
+#: Apostrophes read as one: typewriter, typographic, modifier letter (U+02BC), left quote
+#: (U+2018), grave and acute accents used as apostrophes. Mapped one character to one, so
+#: offsets into the original text stay exact.
+_APOSTROPHE_MAP = str.maketrans({c: "'" for c in "’ʼ‘`´"})
 _HYPHENS = "-‐‑"
-# A run of letters/digits; combining marks may follow any character.
-_PART = r"[^\W_][\w\u0300-\u036f]*"
+# A run of letters/digits; combining marks and format characters may follow any character.
+_PART = rf"[^\W_][\w\u0300-\u036f{FORMAT_CHARS}]*"
 _TOKEN_RE = re.compile(
     r"\d{1,3}(?:[\u00a0\u202f]\d{3})+(?!\d)"  # 10 000 with no-break spaces
     r"|\d+(?:[.,]\d+)+"  # 10.7, 2,5
-    rf"|{_PART}(?:[{_APOSTROPHES}]{_PART})*(?:[{_HYPHENS}]{_PART}(?:[{_APOSTROPHES}]{_PART})*)*"
+    rf"|{_PART}(?:'{_PART})*(?:[{_HYPHENS}]{_PART}(?:'{_PART})*)*"
 )
-_ELISION_RE = re.compile(
-    rf"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])[{_APOSTROPHES}]",
-    re.IGNORECASE,
-)
+_ELISION_RE = re.compile(r"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'", re.IGNORECASE)
 _HYPHEN_SPLIT_RE = re.compile(f"[{_HYPHENS}]")
 _NUMBER_SPACES_RE = re.compile(r"[\u00a0\u202f]")
-_NOT_TERM_CHARS_RE = re.compile(r"[^a-z0-9.]")
 
-#: Snowball's French stop-word list as shipped by Whoosh, folded to ASCII.
-FRENCH_STOP_WORDS: frozenset[str] = frozenset(unidecode(word).lower() for word in stopwords_for_language("fr"))
-
-
-def fold(text: str) -> str:
-    """Fold a string to the ASCII lower-case form used for terms and keys.
-
-    >>> fold("Réintégration d’Œuvre")
-    "reintegration d'oeuvre"
-    """
-    text = unicodedata.normalize("NFC", text)
-    return unidecode(text).lower().replace("`", "'")
-
-
-def _new_token(
-    source: Token, text: str, start: int, end: int, pos: int, joined: bool, original: str | None = None
-) -> Token:
-    """A fresh token (filters may keep references, so tokens are not reused).
-
-    Built by filling ``__dict__`` directly: ``Token.__init__`` costs more than the
-    rest of the tokenizer per word.
-    """
-    token = Token.__new__(Token)
-    token.__dict__.update(source.__dict__)
-    token.__dict__.update(
-        text=text, original=original or text, boost=1.0, stopped=False, joined=joined,
-        pos=pos, startchar=start, endchar=end,
-    )
-    return token
+#: Snowball's French stop words as the analyser decides them (accented forms).
+FRENCH_STOP_WORDS: frozenset[str] = STOP_WORDS
 
 
 Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joined, original
@@ -84,14 +56,16 @@ Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joine
 def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterator[Word]:
     """The tokenizer's output as plain tuples: (text, start, end, position, joined, original).
 
-    Elisions are stripped, « 10 000 » (no-break spaces) is one number, and a
-    hyphenated compound gives its joined form (at the position of its first part,
-    ``joined=True``) then its parts.
+    Elisions are stripped from every part of a word (« Côte-d’Ivoire » gives « Côte »,
+    « Ivoire »), « 10 000 » (no-break spaces) is one number, and a hyphenated compound
+    gives its joined form (at the position of its first part, ``joined=True``) then its parts.
+    Offsets always point into ``value`` as given.
     """
     pos = start_pos
+    value = value.translate(_APOSTROPHE_MAP)
     for match in _TOKEN_RE.finditer(value):
         word, start, end = match.group(0), match.start() + start_char, match.end() + start_char
-        if word.isalpha():  # the common case: no apostrophe, hyphen or digit
+        if word.isalpha():  # the common case: no apostrophe, hyphen, digit or format character
             yield word, start, end, pos, False, word
             pos += 1
             continue
@@ -100,17 +74,39 @@ def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterato
             yield number, start, end, pos, False, number
             pos += 1
             continue
-        elision = _ELISION_RE.match(word)
-        if elision and len(word) > elision.end():
-            start += elision.end()
-            word = word[elision.end() :]
-        parts = _HYPHEN_SPLIT_RE.split(word)
+        parts: list[tuple[str, int]] = []  # (part without elision, its start)
+        offset = start
+        for part in _HYPHEN_SPLIT_RE.split(word):
+            elision = _ELISION_RE.match(part)
+            if elision and len(part) > elision.end():
+                rest = part[elision.end() :]
+                noun = NOUNS_AFTER_ELISION.get(rest, rest) if part[0] in "lL" else rest  # « l’est » is the East
+                parts.append((noun, offset + elision.end()))
+            elif part:
+                parts.append((part, offset))
+            offset += len(part) + 1
         if len(parts) > 1:
-            yield "".join(parts), start, start + len(word), pos, True, word
-        for part in parts:
-            yield part, start, start + len(part), pos, False, part
-            start += len(part) + 1
+            first = parts[0][1]
+            original = value[first - start_char : end - start_char]
+            yield "".join(text for text, _ in parts), first, end, pos, True, original
+        for text, part_start in parts:
+            local = part_start - start_char
+            yield text, part_start, part_start + len(text), pos, False, value[local : local + len(text)]
             pos += 1
+
+
+def _new_token(template: Token, text: str, start: int, end: int, pos: int, joined: bool, original: str) -> Token:
+    """A fresh token (filters may keep references, so tokens are not reused).
+
+    Built by filling ``__dict__`` directly: ``Token.__init__`` costs more than the
+    rest of the tokenizer per word.
+    """
+    token = Token.__new__(Token)
+    token.__dict__.update(template.__dict__)
+    token.__dict__.update(
+        text=text, original=original, boost=1.0, stopped=False, joined=joined, pos=pos, startchar=start, endchar=end
+    )
+    return token
 
 
 class FrenchTokenizer(Tokenizer):
@@ -142,130 +138,96 @@ class FrenchTokenizer(Tokenizer):
             yield _new_token(template, text, start, end, pos, joined, original)
 
 
-@lru_cache(maxsize=200_000)
-def fold_term(word: str) -> str:
-    """The folded term of one token (cached: a corpus has far fewer distinct words than tokens).
-
-    A decimal comma becomes a point: « 2,5 » and « 2.5 » are one number, never « 25 ».
-    """
-    return _NOT_TERM_CHARS_RE.sub("", fold(word).replace(",", ".")).strip(".")
-
-
-class FoldFilter(Filter):
-    """Fold to ASCII lower case: accents, ligatures (œ → oe), apostrophes.
-
-    Tokens that fold to nothing (emoji, symbols) are dropped.
-    """
-
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        for token in tokens:
-            text = fold_term(token.text)
-            if text:
-                token.text = text
-                yield token
-
-
-class FrenchStopFilter(Filter):
-    """Drop French stop words (Snowball's list, folded), keeping position gaps."""
-
-    def __init__(self, stoplist: Iterable[str] = FRENCH_STOP_WORDS) -> None:
-        self.stops = frozenset(stoplist)
-
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if token.text in self.stops:
-                if token.removestops:
-                    continue
-                token.stopped = True
-            yield token
-
-
-@lru_cache(maxsize=1)
-def _french_stemmer() -> object:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("french")
-
-
-@lru_cache(maxsize=200_000)
-def snowball_stem(word: str) -> str:
-    """Snowball French stem of a folded word (PyStemmer when installed; cached)."""
-    return _french_stemmer().stemWord(word)  # type: ignore[attr-defined]
-
-
-class ProtectedStemFilter(Filter):
-    """Snowball French stemming, except for protected words and numbers.
-
-    Protected words (country and region names, acronyms) are only folded, so
-    « Mali » never meets « mal ».
-    """
+class FrenchWordFilter(Filter):
+    """Each token's text becomes its index term (:meth:`FrenchWords.term`); stop words are
+    dropped (or marked ``stopped`` when the caller keeps them), keeping position gaps."""
 
     is_morph = True
 
     def __init__(self, protected: Iterable[str] = ()) -> None:
-        self.protected = frozenset(protected)
-        self._stemmer = None
+        self.words = FrenchWords(protected)
 
-    def __getstate__(self) -> dict[str, object]:
-        return {"protected": self.protected}
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.protected = state["protected"]  # type: ignore[assignment]
-        self._stemmer = None
+    @property
+    def protected(self) -> frozenset[str]:
+        return self.words.protected
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.protected == other.protected  # type: ignore[attr-defined]
-
-    def stem(self, word: str) -> str:
-        """Stem one folded word (protected words and numbers are kept)."""
-        if word in self.protected or not word.isalpha():
-            return word
-        return snowball_stem(word)
+        return isinstance(other, FrenchWordFilter) and self.words == other.words
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        term = self.words.term
         for token in tokens:
-            if not token.stopped:
-                token.text = self.stem(token.text)
-            yield token
+            text = term(token.text)
+            if text:
+                token.text = text
+                yield token
+            elif clean_word(token.text).lower() in STOP_WORDS and not token.removestops:
+                token.stopped = True
+                yield token
 
 
 def protected_terms(names: Iterable[str]) -> frozenset[str]:
-    """Folded words of the given names (countries, regions, acronyms), minus stop words."""
+    """Folded words of country names, capitalised words of region names and acronyms, minus stop words.
+
+    A word written in lower case in a name (« centrale » in « Afrique centrale ») is an
+    ordinary word and stays searchable by its family (« central », « centraux »).
+    """
     words: set[str] = set()
     for name in names:
-        for token in (FrenchTokenizer() | FoldFilter())(name):
-            if token.text not in FRENCH_STOP_WORDS:
-                words.add(token.text)
+        for text, *_rest in french_words(name):
+            lower = clean_word(text).lower()
+            if text[:1].isupper() and lower not in STOP_WORDS and text.isalpha():
+                words.add(fold(lower))
     return frozenset(words)
 
 
 def french_analyzer(protected: Iterable[str] = ()) -> CompositeAnalyzer:
     """Build the one analyser used for indexing, querying and highlighting."""
-    chain = FrenchTokenizer() | FoldFilter() | FrenchStopFilter() | ProtectedStemFilter(protected)
-    return chain
+    return FrenchTokenizer() | FrenchWordFilter(protected)
+
+
+def words_of(analyzer: CompositeAnalyzer) -> FrenchWords:
+    """The per-word analysis of an analyser built by :func:`french_analyzer`."""
+    for item in analyzer.items:
+        if isinstance(item, FrenchWordFilter):
+            return item.words
+    raise ValueError("not a French analyser built by french_analyzer()")
+
+
+def query_positions(
+    analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon | None = None
+) -> list[tuple[tuple[str, ...], int]]:
+    """(alternatives, position) of each word of ``text`` a search looks up (stop words give none).
+
+    Hyphenated words are looked up split (their parts are indexed); when every part is a
+    stop word (« J-J »), the joined form is looked up instead.
+    """
+    words = words_of(analyzer)
+    split: list[tuple[tuple[str, ...], int]] = []
+    joined: list[tuple[tuple[str, ...], int]] = []
+    for word, _, _, pos, is_joined, _ in french_words(text):
+        found = words.query_terms(word, lexicon)
+        if found:
+            (joined if is_joined else split).append((found, pos))
+    return split or joined
+
+
+def lexicon_of(reader: IndexReader, fieldname: str, ordinary_names: Iterable[str] = ()) -> Lexicon:
+    """The :class:`Lexicon` of one field of an index: its accented terms by folded form."""
+    accented = [raw.decode("utf-8") for raw in reader.lexicon(fieldname) if not raw.isascii()]
+    return Lexicon.from_terms(accented, ordinary_names)
 
 
 class TermSpans:
     """The analyser's terms with their character spans, computed without Token objects.
 
-    Same result as running :func:`french_analyzer` (the same functions, composed
-    in one loop with a per-word cache); used on the search path for highlighting.
+    The tokenizer's words through :meth:`FrenchWords.term` (cached per word): what
+    :func:`french_analyzer` gives, used to index and to highlight.
     """
 
     def __init__(self, analyzer: CompositeAnalyzer) -> None:
-        self.stops = next(i.stops for i in analyzer.items if isinstance(i, FrenchStopFilter))
-        self.stemmer = stemmer_of(analyzer)
-        self._terms: dict[str, str] = {}
-
-    def term(self, word: str) -> str:
-        """The term of one token text ("" when it folds to nothing or is a stop word)."""
-        term = self._terms.get(word)
-        if term is None:
-            folded = fold_term(word)
-            term = "" if not folded or folded in self.stops else self.stemmer.stem(folded)
-            if len(self._terms) < 500_000:
-                self._terms[word] = term
-        return term
+        self.words = words_of(analyzer)
+        self.term = self.words.term
 
     def positions(self, text: str, start_pos: int = 0, forms: Counter[str] | None = None) -> Iterator[tuple[str, int]]:
         """(term, position) of every token the analyser indexes (joined forms included).
@@ -274,14 +236,12 @@ class TermSpans:
         Plain words take a fast path; the others go through :func:`french_words` one by one.
         """
         pos = start_pos
-        known = self._terms
-        for word in _TOKEN_RE.findall(text):
+        term_of = self.term
+        for word in _TOKEN_RE.findall(text.translate(_APOSTROPHE_MAP)):
             if word.isalpha():
                 if forms is not None:
                     forms[word] += 1
-                term = known.get(word)
-                if term is None:
-                    term = self.term(word)
+                term = term_of(word)
                 if term:
                     yield term, pos
                 pos += 1
@@ -291,7 +251,7 @@ class TermSpans:
                     pos = part_pos + 1
                     if forms is not None:
                         forms[original] += 1
-                term = self.term(part)
+                term = term_of(part)
                 if term:
                     yield term, part_pos
 
@@ -304,11 +264,3 @@ class TermSpans:
                 if term:
                     spans.append((term, start, end, pos))
         return spans
-
-
-def stemmer_of(analyzer: CompositeAnalyzer) -> ProtectedStemFilter:
-    """Return the stem filter of an analyser built by :func:`french_analyzer`."""
-    for item in analyzer.items:
-        if isinstance(item, ProtectedStemFilter):
-            return item
-    raise ValueError("not a French analyser built by french_analyzer()")

@@ -27,8 +27,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from indexer.analysis import ANALYZER_VERSION, fold, fold_term, french_analyzer, protected_terms
+from indexer.analysis import ANALYZER_VERSION, fold, french_analyzer, protected_terms
 from indexer.corpus import CorpusError, CorpusProblem
+from indexer.french import fold_word
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
 from indexer.records import Programme
 from indexer.scan import RecordSummary, scan_corpus
@@ -110,7 +111,7 @@ def surface_vocabulary(forms: Counter[str]) -> dict[str, list[object]]:
     """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
     merged: dict[str, Counter[str]] = defaultdict(Counter)
     for original, count in forms.items():
-        word = fold_term(original)
+        word = fold_word(original)
         if word.isalpha() and len(word) > 1:
             merged[word][original] += count
     vocabulary = {}
@@ -118,6 +119,11 @@ def surface_vocabulary(forms: Counter[str]) -> dict[str, list[object]]:
         surface, _ = max(counter.items(), key=lambda item: (item[1], item[0].islower(), item[0]))
         vocabulary[word] = [surface, sum(counter.values())]
     return vocabulary
+
+
+def ordinary_names(forms: Counter[str], protected: frozenset[str]) -> list[str]:
+    """Protected names the corpus also writes without a capital, as ordinary words (« au moyen de »)."""
+    return sorted({fold_word(form) for form in forms if not form[:1].isupper()} & protected)
 
 
 @contextmanager
@@ -269,7 +275,7 @@ def build_index(
                 forms = _write_index(staging, records, protected, progress)
             except RecordChanged as error:
                 raise BuildError(str(error)) from error
-            _write_metadata(staging, name, records, print_, prepared.country_codes, forms)
+            _write_metadata(staging, name, records, print_, prepared.country_codes, forms, protected)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, records)
             os.rename(staging, index_root / name)
@@ -302,6 +308,7 @@ def _write_metadata(
     print_: str,
     country_codes: dict[str, str] | None = None,
     forms: Counter[str] | None = None,
+    protected: frozenset[str] = frozenset(),
 ) -> None:
     counts = {
         "region": Counter(r.region for r in records),
@@ -310,6 +317,7 @@ def _write_metadata(
         "theme": Counter(t for r in records for t in r.themes),
     }
     meta = {
+        "ordinary_names": ordinary_names(forms or Counter(), protected),
         "generation": name,
         "fingerprint": print_,
         "analyzer_version": ANALYZER_VERSION,

@@ -14,6 +14,8 @@ def document_for(programme: Programme, record: dict[str, object] | None = None) 
         "title": programme.title,
         "countries": ", ".join(programme.countries),
         "region": programme.region,
+        "status": programme.status,
+        "themes": ", ".join(programme.themes),
         "objectives": programme.objectives_text,
         "description": programme.description_text,
         "notes": programme.notes_text,

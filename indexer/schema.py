@@ -13,11 +13,12 @@ field         boost  why
 ============  =====  =====================================================
 title         3.0    the programme's own name: strongest evidence
 countries     3.0    « Afghanistan » should find the Afghanistan programme
+status        3.0    « en cours », « achevées » ask for the status first of all
 region        2.0    a region name is nearly as specific as a country
+themes        2.0    the theme names (« Aide à la réintégration »), from themes.yaml
 objectives    1.5    pillars, objectives and result areas, with headings
 description   1.0    the long free text
 notes         1.0    notes such as the Libya asterisk note
-status        —      not in ``content``: only reachable through ``statut:…``
 ============  =====  =====================================================
 """
 
@@ -32,12 +33,14 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from indexer.analysis import TermSpans, french_analyzer
 
 #: Bump when fields change; part of the corpus fingerprint.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 FIELD_BOOSTS: dict[str, float] = {
     "title": 3.0,
     "countries": 3.0,
+    "status": 3.0,
     "region": 2.0,
+    "themes": 2.0,
     "objectives": 1.5,
     "description": 1.0,
     "notes": 1.0,

@@ -62,7 +62,8 @@ def _phrase_matches(tokens: list[tuple[str, int, int, int]], terms: QueryTerms) 
         size = len(phrase)
         for index in range(len(tokens) - size + 1):
             window = tokens[index : index + size]
-            if tuple(t[0] for t in window) == phrase and window[-1][3] - window[0][3] <= 3 * size:
+            in_order = all(t[0] in alts for t, alts in zip(window, phrase, strict=True))
+            if in_order and window[-1][3] - window[0][3] <= 3 * size:
                 found += [Match(start, end, typed) for _, start, end, _ in window]
     return found
 

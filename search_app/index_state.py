@@ -23,7 +23,8 @@ from whoosh import index as whoosh_index
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.searching import Searcher
 
-from indexer.analysis import ANALYZER_VERSION, TermSpans, fold
+from indexer.analysis import ANALYZER_VERSION, TermSpans, fold, lexicon_of
+from indexer.french import Lexicon
 from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION
 from indexer.slugs import slugify
 from indexer.store import (
@@ -129,6 +130,16 @@ class GenerationState:
         if table is None:
             table = self.__dict__["_synonym_table"] = SynonymTable(self.synonyms)
         return table
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The accented terms of the index by folded form, for accent-less queries (built once)."""
+        lexicon = self.__dict__.get("_lexicon")
+        if lexicon is None:
+            with self.index.reader() as reader:
+                lexicon = lexicon_of(reader, CONTENT_FIELD, self.meta.get("ordinary_names", []))
+            self.__dict__["_lexicon"] = lexicon
+        return lexicon
 
     @property
     def documents(self) -> int:

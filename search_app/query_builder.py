@@ -1,13 +1,16 @@
-"""Turn a parsed query tree into Whoosh queries, through the index's own analyser.
+"""Turn a parsed query tree into Whoosh queries, through the index's own per-word analysis.
 
-Pure functions over the tree and constants (fields, limits). Also collects
-what highlighting needs: the analysed terms and prefixes each typed word
-stands for.
+Pure functions over the tree and constants (fields, limits). Each typed word becomes
+every term it may stand for (:meth:`indexer.french.FrenchWords.query_terms`: its own
+term, its accent-less and accented spellings), kept when the index holds them; a
+phrase becomes the phrases of those alternatives. Also collects what highlighting
+needs: the terms, prefixes and phrases each typed word stands for.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,11 +18,17 @@ from whoosh import query as wq
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.reading import IndexReader
 
-from indexer.analysis import stemmer_of
+from indexer.analysis import query_positions, words_of
+from indexer.french import Lexicon, fold
 from indexer.schema import CONTENT_FIELD
 from search_app.query_parser import And, Node, Not, Or, Phrase, Word
 
 MAX_EXPANSIONS = 50
+#: Phrases tried for one typed phrase whose words have several spellings in the index.
+MAX_PHRASE_VARIANTS = 16
+
+#: One position of a typed text: the index terms it may be.
+Alternatives = tuple[str, ...]
 
 
 @dataclass
@@ -28,7 +37,7 @@ class QueryTerms:
 
     terms: dict[str, str] = field(default_factory=dict)  # term -> typed word
     prefixes: dict[str, str] = field(default_factory=dict)  # folded prefix -> typed word
-    phrases: list[tuple[tuple[str, ...], str]] = field(default_factory=list)  # term sequence, typed text
+    phrases: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list)  # terms per position, typed
     stopped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -46,15 +55,12 @@ class QueryTerms:
 class BuiltQuery:
     query: wq.Query
     terms: QueryTerms
-
-
-def analysed_tokens(analyzer: CompositeAnalyzer, text: str) -> list[tuple[str, int, bool]]:
-    """(term, position, joined) for each token of ``text`` in query mode."""
-    return [(t.text, t.pos, bool(getattr(t, "joined", False))) for t in analyzer(text, positions=True, mode="query")]
+    #: Content words of the relaxed query and how many of them a programme must hold (fallback only).
+    relaxed: tuple[int, int] | None = None
 
 
 class QueryBuilder:
-    """Builds Whoosh queries for one generation (its analyser and reader)."""
+    """Builds Whoosh queries for one generation (its analyser, reader and lexicon)."""
 
     def __init__(
         self,
@@ -62,21 +68,41 @@ class QueryBuilder:
         reader: IndexReader,
         similar_words: Callable[[str, int], list[str]] | None = None,
         synonyms: SynonymTable | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.reader = reader
         self.similar_words = similar_words
         self.synonyms = synonyms or SynonymTable()
-        self.stemmer = stemmer_of(analyzer)
+        self.lexicon = lexicon or Lexicon()
+        self.words = words_of(analyzer)
 
     def build(self, tree: Node, mode: str = "and") -> BuiltQuery:
-        """The Whoosh query for ``tree``; ``mode="or"`` relaxes the top-level AND."""
+        """The Whoosh query for ``tree``; ``mode="or"`` relaxes an implicit top-level AND.
+
+        Relaxed, a programme must hold at least half of the positive words and phrases
+        (rounded up), and every exclusion still holds.
+        """
         terms = QueryTerms()
-        tree = self.synonyms.merge_runs(tree, self.analyzer)
-        if mode == "or" and isinstance(tree, And):
-            tree = Or(tuple(c for c in tree.children if not isinstance(c, Not)) or tree.children)
+        tree = self.synonyms.merge_runs(tree, self.analyzer, self.lexicon)
+        if mode == "or" and isinstance(tree, And) and not tree.explicit:
+            return self._relaxed(tree, terms)
         query = self._node(tree, terms) or wq.NullQuery
         return BuiltQuery(query=query, terms=terms)
+
+    def _relaxed(self, tree: And, terms: QueryTerms) -> BuiltQuery:
+        positives = [q for q in (self._node(c, terms) for c in tree.children if not isinstance(c, Not)) if q]
+        excluded = [
+            q.query
+            for q in (self._node(c, terms) for c in tree.children if isinstance(c, Not))
+            if isinstance(q, wq.Not)
+        ]
+        if not positives:
+            return BuiltQuery(query=wq.NullQuery, terms=terms)
+        needed = math.ceil(len(positives) / 2)
+        base: wq.Query = wq.Or(positives, minmatch=needed) if len(positives) > 1 else positives[0]
+        query = wq.AndNot(base, wq.Or(excluded)) if excluded else base
+        return BuiltQuery(query=query, terms=terms, relaxed=(len(positives), needed))
 
     def _fields(self, node: Word | Phrase) -> tuple[str, ...]:
         return (node.field,) if node.field else (CONTENT_FIELD,)
@@ -108,125 +134,136 @@ class QueryBuilder:
             return self._fuzzy(node, terms, positive)
         return self._text(node.text, self._fields(node), terms, positive)
 
+    def _present(self, fields: tuple[str, ...], alternatives: Alternatives) -> Alternatives:
+        """The alternatives the index holds in one of ``fields`` (the first one if none: it matches nothing)."""
+        kept = tuple(a for a in alternatives if any(self.reader.doc_frequency(f, a) for f in fields))
+        return kept or alternatives[:1]
+
     def _text(self, text: str, fields: tuple[str, ...], terms: QueryTerms, positive: bool) -> wq.Query | None:
-        tokens = analysed_tokens(self.analyzer, text)
-        if not tokens:
+        typed = query_positions(self.analyzer, text, self.lexicon)
+        if not typed:
             terms.stopped.append(text)
             return None
-        # Hyphenated words are indexed split (and joined): the split parts always match,
-        # unless they are all stop words (« J-J », « d-l »): then the joined form is searched.
-        split = [(term, pos) for term, pos, joined in tokens if not joined] or [(term, pos) for term, pos, _ in tokens]
-        forms = [split]
-        group = self.synonyms.group_of(tuple(term for term, _ in split))
+        forms = [[(self._present(fields, alts), pos) for alts, pos in typed]]
+        group = self.synonyms.group_of(tuple(fold(alts[0]) for alts, _ in typed))
         if group is not None:
-            others = [f for f in group if tuple(f["terms"]) != tuple(t for t, _ in split) and f["terms"]]
-            forms += [list(zip(f["terms"], f["positions"], strict=True)) for f in others]
-            if positive:
+            own = tuple(fold(alts[0]) for alts, _ in typed)
+            others = [f for f in group if f["terms"] and tuple(fold(t) for t in f["terms"]) != own]
+            forms += [[((t,), p) for t, p in zip(f["terms"], f["positions"], strict=True)] for f in others]
+            if positive and others:
                 terms.note("Recherche élargie à : " + ", ".join(f["text"] for f in others) + ".")
         if positive:
             for form in forms:
                 if len(form) == 1:
-                    terms.terms.setdefault(form[0][0], text)
+                    for alternative in form[0][0]:
+                        terms.terms.setdefault(alternative, text)
                 else:
-                    terms.phrases.append((tuple(term for term, _ in form), text))
-        alternatives = [_sequence_query(fieldname, form) for form in forms for fieldname in fields]
+                    terms.phrases.append((tuple(frozenset(alts) for alts, _ in form), text))
+        alternatives = [q for form in forms for fieldname in fields for q in _form_queries(fieldname, form)]
         return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
-    def _expand(self, fields: tuple[str, ...], candidates: list[str]) -> list[tuple[str, str]]:
+    def _expand(self, fields: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:
+        """Index terms starting with the folded ``prefix``: as typed, as names, and accented."""
         found: list[tuple[str, str]] = []
         for fieldname in fields:
-            for prefix in candidates:
-                for raw in self.reader.expand_prefix(fieldname, prefix):
-                    term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                    found.append((fieldname, term))
-                    if len(found) > MAX_EXPANSIONS:
-                        return found
+            candidates = itertools.chain(
+                (raw.decode("utf-8") for raw in self.reader.expand_prefix(fieldname, prefix)),
+                (raw.decode("utf-8") for raw in self.reader.expand_prefix(fieldname, prefix.upper())),
+                (t for t in self.lexicon.with_prefix(prefix) if self.reader.doc_frequency(fieldname, t)),
+            )
+            for term in candidates:
+                found.append((fieldname, term))
+                if len(found) > MAX_EXPANSIONS:
+                    return found
         return found
 
     def _prefix(self, node: Word, terms: QueryTerms, positive: bool) -> wq.Query | None:
-        folded = "".join(t.text for t in _folded(self.analyzer, node.text))
+        folded = "".join(c for c in fold(node.text) if c.isalnum())
         if not folded:
             return None
-        candidates = sorted({folded, self.stemmer.stem(folded)}, key=len)
-        expansions = self._expand(self._fields(node), candidates[:1])
+        stems = [fold(t) for t in self.words.query_terms(folded, self.lexicon)[:1]]
+        prefix = min([folded, *stems], key=len)
+        expansions = list(dict.fromkeys(self._expand(self._fields(node), prefix)))
         if len(expansions) > MAX_EXPANSIONS:
             expansions = expansions[:MAX_EXPANSIONS]
             terms.note(f"Préfixe « {node.text}* » trop large : limité à {MAX_EXPANSIONS} termes.")
         if positive:
-            terms.prefixes[candidates[0]] = node.text + "*"
+            terms.prefixes[prefix] = node.text + "*"
         if not expansions:
             return wq.NullQuery
         return wq.Or([wq.Term(fieldname, term) for fieldname, term in expansions])
 
     def _fuzzy(self, node: Word, terms: QueryTerms, positive: bool) -> wq.Query | None:
-        folded = "".join(t.text for t in _folded(self.analyzer, node.text))
+        folded = "".join(c for c in fold(node.text) if c.isalnum())
         if not folded:
             return None
         words = self.similar_words(folded, node.fuzzy or 1) if self.similar_words else [folded]
-        stems = sorted({self.stemmer.stem(word) for word in [folded, *words]})
+        fields = self._fields(node)
+        found = {t for word in [folded, *words] for t in self.words.query_terms(word, self.lexicon)}
+        stems = sorted(t for t in found if any(self.reader.doc_frequency(f, t) for f in fields)) or sorted(found)[:1]
         if len(stems) > MAX_EXPANSIONS:
             stems = stems[:MAX_EXPANSIONS]
             terms.note(f"Recherche approchée « {node.text}~ » limitée à {MAX_EXPANSIONS} termes.")
+        if not stems:
+            return None
         if positive:
             for stem in stems:
                 terms.terms.setdefault(stem, node.text)
-        return wq.Or([wq.Term(f, stem) for f in self._fields(node) for stem in stems])
+        return wq.Or([wq.Term(f, stem) for f in fields for stem in stems])
 
 
-def _sequence_query(fieldname: str, terms: list[tuple[str, int]]) -> wq.Query:
-    """A term, or a phrase allowing the gaps stop words left between positions."""
-    if len(terms) == 1:
-        return wq.Term(fieldname, terms[0][0])
-    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(terms)]
-    return wq.Phrase(fieldname, [term for term, _ in terms], slop=max(gaps))
+def _form_queries(fieldname: str, form: list[tuple[Alternatives, int]]) -> list[wq.Query]:
+    """A term per alternative, or a phrase per combination of alternatives (stop-word gaps allowed)."""
+    if len(form) == 1:
+        return [wq.Term(fieldname, term) for term in form[0][0]]
+    positions = [pos for _, pos in form]
+    slop = max(b - a for a, b in itertools.pairwise(positions))
+    combinations = itertools.islice(itertools.product(*(alts for alts, _ in form)), MAX_PHRASE_VARIANTS)
+    return [wq.Phrase(fieldname, list(words), slop=slop) for words in combinations]
 
 
 class SynonymTable:
-    """Synonym groups (as analysed at build time), looked up by term sequence."""
+    """Synonym groups (as analysed at build time), looked up by folded term sequence."""
 
     def __init__(self, groups: list[list[dict]] | None = None) -> None:
         self.groups = groups or []
-        self.by_terms = {tuple(f["terms"]): g for g in self.groups for f in g if f["terms"]}
+        self.by_terms = {tuple(fold(t) for t in f["terms"]): g for g in self.groups for f in g if f["terms"]}
         self.longest = max((len(key) for key in self.by_terms), default=0)
 
     def group_of(self, terms: tuple[str, ...]) -> list[dict] | None:
-        """The group one of whose forms analyses to exactly ``terms``."""
+        """The group one of whose forms analyses to ``terms`` (folded)."""
         return self.by_terms.get(terms)
 
-    def merge_runs(self, tree: Node, analyzer: CompositeAnalyzer) -> Node:
+    def merge_runs(self, tree: Node, analyzer: CompositeAnalyzer, lexicon: Lexicon | None = None) -> Node:
         """Turn consecutive plain words forming a multi-word synonym into one phrase."""
         if self.longest < 2 or not isinstance(tree, (And, Or)):
             return tree
-        children = [self.merge_runs(c, analyzer) for c in tree.children]
+        children = [self.merge_runs(c, analyzer, lexicon) for c in tree.children]
         if isinstance(tree, Or):
             return Or(tuple(children))
         merged: list[Node] = []
         index = 0
         while index < len(children):
-            run = self._longest_run(children, index, analyzer)
+            run = self._longest_run(children, index, analyzer, lexicon)
             if run > 1:
                 merged.append(Phrase(" ".join(c.text for c in children[index : index + run])))  # type: ignore[union-attr]
                 index += run
             else:
                 merged.append(children[index])
                 index += 1
-        return merged[0] if len(merged) == 1 else And(tuple(merged))
+        return merged[0] if len(merged) == 1 else And(tuple(merged), explicit=tree.explicit)
 
-    def _longest_run(self, children: list[Node], start: int, analyzer: CompositeAnalyzer) -> int:
+    def _longest_run(
+        self, children: list[Node], start: int, analyzer: CompositeAnalyzer, lexicon: Lexicon | None
+    ) -> int:
         terms: list[str] = []
         best = 0
         for offset, child in enumerate(children[start:]):
             if not isinstance(child, Word) or child.field or child.prefix or child.fuzzy:
                 break
-            terms += [t for t, _, joined in analysed_tokens(analyzer, child.text) if not joined]
+            terms += [fold(alts[0]) for alts, _ in query_positions(analyzer, child.text, lexicon)]
             if len(terms) > self.longest:
                 break
             if offset and tuple(terms) in self.by_terms:
                 best = offset + 1
         return best
-
-
-def _folded(analyzer: CompositeAnalyzer, text: str) -> list:
-    """Tokens of ``text`` folded but not stemmed (the chain's first two stages)."""
-    tokenizer, fold_filter = analyzer.items[0], analyzer.items[1]
-    return list(fold_filter(tokenizer(text)))

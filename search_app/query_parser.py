@@ -52,7 +52,7 @@ _LEXER_RE = re.compile(
     re.VERBOSE,
 )
 _WORD_RE = re.compile(r"^(?P<sign>[-+]?)(?:(?P<field>[^\W\d_]\w*):)?(?P<text>.*?)(?P<star>\*?)(?:~(?P<fuzzy>\d*))?$")
-_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+_INVISIBLE_CATEGORIES = {"Cc", "Co", "Cs", "Zl", "Zp"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,10 @@ class Not:
 
 @dataclass(frozen=True)
 class And:
+    """Documents matching every child; ``explicit`` when the user typed ET/AND (never relaxed)."""
+
     children: tuple[Node, ...]
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,13 @@ class ParsedQuery:
 
 
 def clean_text(text: str) -> str:
-    """NFC-normalise and drop control, format (zero-width, bidi) and private-use characters."""
+    """NFC-normalise; control and private-use characters become spaces, format characters (soft
+    hyphen, zero-width space or joiner, bidi marks) are dropped, so « réinté\u00adgration » is one word."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(" " if unicodedata.category(c) in _INVISIBLE_CATEGORIES else c for c in text)
+    return "".join(
+        " " if category in _INVISIBLE_CATEGORIES else "" if category == "Cf" else c
+        for c, category in ((c, unicodedata.category(c)) for c in text)
+    )
 
 
 @dataclass
@@ -237,6 +244,7 @@ class _Parser:
     def _and(self) -> Node | None:
         parts: list[Node] = []
         pending_not = False
+        explicit = False
         while (lexeme := self._peek()) is not None and not (lexeme.kind == ")" or lexeme.value == "OR"):
             self.position += 1
             if lexeme.kind == "op":
@@ -244,6 +252,8 @@ class _Parser:
                     pending_not = True
                 elif not parts:
                     self._note("Opérateur « ET » sans mot avant : ignoré.")
+                else:
+                    explicit = True
                 continue
             node = self._atom(lexeme)
             if node is None:
@@ -254,7 +264,8 @@ class _Parser:
             parts.append(node)
         if pending_not:
             self._note("Opérateur « SAUF » sans mot après : ignoré.")
-        return _combine(And, parts)
+        node = _combine(And, parts)
+        return And(node.children, explicit=True) if explicit and isinstance(node, And) else node
 
     def _atom(self, lexeme: _Lexeme) -> Node | None:
         if lexeme.kind != "(":

@@ -246,8 +246,10 @@ class Evaluator:
         if kind is wq.And:
             return self._compound(query.subqueries, scored, np.logical_and)
         if kind is wq.Or:
-            if query.scale or query.minmatch:
+            if query.scale:
                 raise Unsupported(f"scaled Or {query!r}")
+            if query.minmatch > 1:
+                return self._at_least(query.subqueries, query.minmatch, scored)
             return self._compound(query.subqueries, scored, np.logical_or)
         if kind is wq.AndNot:
             base = self._node(query.a, scored)
@@ -270,6 +272,18 @@ class Evaluator:
             if scored:
                 result.scores += other.scores
         return _only_matching(result) if combine is np.logical_and else result
+
+    def _at_least(self, subqueries, needed: int, scored: bool) -> Matches:
+        """Documents matching ``needed`` of the subqueries or more, scored as their Or."""
+        result = self._empty(scored)
+        counts = np.zeros(self.size, dtype=np.int32)
+        for sub in subqueries:
+            other = self._node(sub, scored)
+            counts += other.mask
+            if scored:
+                result.scores += other.scores
+        result.mask = counts >= needed
+        return _only_matching(result)
 
     def _bytes(self, fieldname: str, text: str | bytes) -> bytes | None:
         if fieldname not in self.schema:

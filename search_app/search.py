@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
+from indexer.analysis import query_positions
 from indexer.records import ObjectiveItem
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
@@ -82,6 +84,8 @@ class SearchPage:
     suggestion: str | None
     generation: str
     elapsed_ms: float
+    #: The notice (also in ``notices``) saying the words were relaxed, if they were.
+    fallback_notice: str | None = None
 
     @property
     def page_count(self) -> int:
@@ -101,6 +105,7 @@ class _Evaluation:
     filters: dict[str, int | None]
     final: int
     scored: Ranking | None  # every match with its score (None: browse order)
+    builder: QueryBuilder
 
 
 @dataclass(frozen=True)
@@ -131,11 +136,15 @@ class SearchService:
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
         filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
         builder = QueryBuilder(
-            state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d), state.synonym_table
+            state.analyzer,
+            state.searcher().reader(),
+            lambda w, d: similar_words(state, w, d),
+            state.synonym_table,
+            state.lexicon,
         )
         built, matched, fallback, scored = self._match(state, builder, parsed)
         final = apply_filters(matched, filters)
-        return _Evaluation(state, parsed, built, matched, fallback, selected, filters, final, scored)
+        return _Evaluation(state, parsed, built, matched, fallback, selected, filters, final, scored, builder)
 
     def search(self, request: SearchRequest) -> SearchPage:
         """Run one search (or return the same page from the cache for this generation)."""
@@ -155,6 +164,9 @@ class SearchService:
         notices = list(ev.parsed.notices) + (built.terms.notices if built else [])
         if built and built.terms.stopped:
             notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
+        fallback_notice = _fallback_notice(built) if ev.fallback == "or" else None
+        if fallback_notice:
+            notices.append(fallback_notice)
         hits = self._hits(ev, request, notices)
         return SearchPage(
             request=request,
@@ -165,9 +177,10 @@ class SearchService:
             hits=hits,
             facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected),
             selected=ev.selected,
-            suggestion=self._suggestion(ev.state, ev.parsed, built),
+            suggestion=self._suggestion(ev),
             generation=ev.state.name,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            fallback_notice=fallback_notice,
         )
 
     def export(self, request: SearchRequest) -> list[dict]:
@@ -191,11 +204,12 @@ class SearchService:
         if built.query is wq.NullQuery and not built.terms.has_positive:
             return built, state.all_bits, None, None  # only stop words: browse everything
         matched, scored = self._run(state, built)
-        if matched == 0 and isinstance(parsed.tree, And):
+        if matched == 0 and isinstance(parsed.tree, And) and not parsed.tree.explicit:
             relaxed = builder.build(parsed.tree, mode="or")
-            relaxed_matched, relaxed_scored = self._run(state, relaxed)
-            if relaxed_matched:
-                return relaxed, relaxed_matched, "or", relaxed_scored
+            if relaxed.relaxed is not None:
+                relaxed_matched, relaxed_scored = self._run(state, relaxed)
+                if relaxed_matched:
+                    return relaxed, relaxed_matched, "or", relaxed_scored
         return built, matched, None, scored
 
     @staticmethod
@@ -246,25 +260,33 @@ class SearchService:
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
-    def _suggestion(self, state: GenerationState, parsed: ParsedQuery, built: BuiltQuery | None) -> str | None:
-        if built is None or parsed.tree is None:
+    def _suggestion(self, ev: _Evaluation) -> str | None:
+        """« Essayez avec » : only when the words found nothing (or only through the fallback), made
+        of written forms of the corpus for every unknown word, and only if it finds programmes itself."""
+        if ev.built is None or ev.parsed.tree is None or (ev.matched and ev.fallback is None):
             return None
-        reader = state.searcher().reader()
+        reader = ev.state.searcher().reader()
         replacements: dict[str, str] = {}
-        for node in positive_words(parsed.tree):
+        for node in positive_words(ev.parsed.tree):
             if not isinstance(node, Word) or node.prefix or node.fuzzy:
                 continue
-            tokens = [t.text for t in state.analyzer(node.text, mode="query")]
-            if tokens and not any(_known(reader, term) for term in tokens):
-                fixed = correction(state, node.text)
-                if fixed:
-                    replacements[node.text] = fixed
+            typed = query_positions(ev.state.analyzer, node.text, ev.state.lexicon)
+            if typed and not any(_known(reader, term) for alternatives, _ in typed for term in alternatives):
+                fixed = correction(ev.state, node.text)
+                if fixed is None:
+                    return None  # a word nobody can correct: no half-corrected suggestion
+                replacements[node.text] = fixed
         if not replacements:
             return None
-        text = parsed.understood_as
-        for typed, fixed in replacements.items():
-            text = text.replace(typed, fixed)
-        return text.replace(" ET ", " ")
+        text = ev.parsed.understood_as
+        for typed_word, fixed in replacements.items():
+            text = text.replace(typed_word, fixed)
+        text = text.replace(" ET ", " ")
+        check = parse_query(text)
+        if check.tree is None:
+            return None
+        found, _ = self._run(ev.state, ev.builder.build(check.tree))
+        return text if found else None
 
     def programme(self, programme_id: str, text: str = "") -> ProgrammeDetail | None:
         """The whole record of one programme (None if unknown), highlighted for ``text``."""
@@ -277,7 +299,9 @@ class SearchService:
         terms = QueryTerms()
         parsed = parse_query(text)
         if parsed.tree is not None:
-            builder = QueryBuilder(state.analyzer, searcher.reader(), synonyms=state.synonym_table)
+            builder = QueryBuilder(
+                state.analyzer, searcher.reader(), synonyms=state.synonym_table, lexicon=state.lexicon
+            )
             terms = builder.build(parsed.tree).terms
 
         def mark(value: str) -> Markup:
@@ -304,13 +328,39 @@ class SearchService:
         return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
 
 
+def _fallback_notice(built: BuiltQuery | None) -> str | None:
+    """What the page and the API say when not every word could be found together."""
+    if built is None or built.relaxed is None:
+        return None
+    words, needed = built.relaxed
+    return "Aucun programme ne contient tous les mots\u00a0: voici ceux qui en contiennent " + (
+        "au moins un." if needed == 1 else f"au moins {needed} sur {words}."
+    )
+
+
 def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking | None]:
-    """Whoosh's own matching and scoring of every match (for queries the evaluator does not handle)."""
+    """Whoosh's own matching and scoring of every match (for queries the evaluator does not handle).
+
+    Whoosh ignores ``Or.minmatch``: the relaxed query's matches are counted here.
+    """
     searcher = state.searcher()
     if not built.terms.has_positive:
         return bits_of(searcher.docs_for_query(built.query)), None
     scored = list(searcher.search(built.query, limit=None).items())
+    if built.relaxed is not None:
+        allowed = whoosh_matching(searcher, built.query)
+        scored = [(docnum, score) for docnum, score in scored if docnum in allowed]
     return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
+
+
+def whoosh_matching(searcher, query: wq.Query) -> set[int]:
+    """Documents matching ``query``, honouring ``Or.minmatch`` (which Whoosh ignores)."""
+    if isinstance(query, wq.AndNot):
+        return whoosh_matching(searcher, query.a) - set(searcher.docs_for_query(query.b))
+    if isinstance(query, wq.Or) and query.minmatch > 1:
+        counts = Counter(d for sub in query.subqueries for d in set(searcher.docs_for_query(sub)))
+        return {docnum for docnum, count in counts.items() if count >= query.minmatch}
+    return set(searcher.docs_for_query(query))
 
 
 def request_key(request: SearchRequest) -> tuple:

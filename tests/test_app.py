@@ -89,7 +89,7 @@ def test_page_past_the_end_is_an_empty_page(client):
 
 def test_or_fallback_is_announced(client):
     text = soup(client.get("/?q=libye+maroc+bangladesh")).get_text(" ")
-    assert "Aucun résultat pour tous les mots ; résultats contenant au moins un des mots" in text
+    assert "Aucun programme ne contient tous les mots\u00a0: voici ceux qui en contiennent au moins 2 sur 3." in text
 
 
 def test_repaired_query_says_how_it_was_understood(client):

@@ -31,7 +31,10 @@ def test_exclusion_really_excludes():
 def test_french_and_english_operators():
     assert parse_query("Libye OU Maroc").tree == Or((Word("Libye"), Word("Maroc")))
     assert parse_query("Libye OR Maroc").tree == parse_query("Libye OU Maroc").tree
-    assert parse_query("Libye ET Maroc").tree == parse_query("Libye AND Maroc").tree == parse_query("Libye Maroc").tree
+    assert parse_query("Libye ET Maroc").tree == parse_query("Libye AND Maroc").tree == And(
+        (Word("Libye"), Word("Maroc")), explicit=True
+    )
+    assert parse_query("Libye Maroc").tree == And((Word("Libye"), Word("Maroc")))  # implicit: may be relaxed
 
 
 def test_phrases_prefix_fuzzy_and_fields():

@@ -23,6 +23,7 @@ from search_app.query_builder import QueryBuilder
 from search_app.query_parser import parse_query
 from search_app.ranking import Ranking, bits_mask, mask_bits
 from search_app.scoring import Evaluator, Unsupported, field_lengths
+from search_app.search import whoosh_matching
 from search_app.suggest import similar_words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,11 @@ def generated_queries(generated_root: Path, tmp_path_factory: pytest.TempPathFac
 def _queries(state: GenerationState, texts: list[str]) -> list[tuple[str, wq.Query, bool]]:
     """(text, Whoosh query, ranked) for each text in both modes, as the service builds them."""
     builder = QueryBuilder(
-        state.analyzer, state.searcher().reader(), lambda w, d: similar_words(state, w, d), state.synonym_table
+        state.analyzer,
+        state.searcher().reader(),
+        lambda w, d: similar_words(state, w, d),
+        state.synonym_table,
+        state.lexicon,
     )
     built = []
     for text in texts:
@@ -92,10 +97,11 @@ def _check(state: GenerationState, label: str, query: wq.Query, ranked: bool) ->
     size = searcher.doc_count_all()
     matches = Evaluator(searcher, state.field_lengths).run(query, scored=ranked)
     if not ranked:
-        expected = sorted(searcher.docs_for_query(query))
+        expected = sorted(whoosh_matching(searcher, query))
         assert np.flatnonzero(matches.mask).tolist() == expected, label
         return
-    whoosh = list(searcher.search(query, limit=None).items())
+    allowed = whoosh_matching(searcher, query)  # Whoosh ignores Or.minmatch: count it as the service does
+    whoosh = [(d, score) for d, score in searcher.search(query, limit=None).items() if d in allowed]
     docs = np.flatnonzero(matches.mask)
     assert docs.tolist() == sorted(d for d, _ in whoosh), label
     ours = dict(zip(docs.tolist(), matches.scores[docs].tolist(), strict=True))

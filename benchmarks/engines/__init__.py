@@ -39,6 +39,7 @@ def record_texts(programme: Programme) -> dict[str, str]:
         "description": programme.description_text,
         "notes": programme.notes_text,
         "status": programme.status,
+        "themes": ", ".join(programme.themes),
     }
 
 

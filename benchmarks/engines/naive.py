@@ -46,6 +46,7 @@ def naive_schema() -> Schema:
         description=text("description", stored=True),
         notes=text("notes", stored=True),
         status=text("status"),
+        themes=text("themes"),
         region_key=KEYWORD(commas=True, sortable=True),
         country_key=KEYWORD(commas=True, sortable=True),
         status_key=KEYWORD(commas=True, sortable=True),

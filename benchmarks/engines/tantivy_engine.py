@@ -49,7 +49,7 @@ def tantivy_schema() -> tantivy.Schema:
     """Our searchable fields (stored where snippets need them) and fast facet key fields."""
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    for name in (*SEARCH_FIELDS, "status"):
+    for name in dict.fromkeys((*SEARCH_FIELDS, "status")):
         builder.add_text_field(name, stored=name in SNIPPET_FIELDS or name == "title", tokenizer_name=TOKENIZER)
     for fieldname in FACET_FIELDS.values():
         builder.add_text_field(fieldname, fast=True, tokenizer_name="raw")

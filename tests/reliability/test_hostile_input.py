@@ -382,8 +382,12 @@ def test_xss_payload_in_a_query_with_a_suggestion(client: FlaskClient, payload: 
     page = client.get("/", query_string={"q": f"reintegratoin {payload}"})
     text = body_text(page)
     assert page.status_code == 200
-    assert "Essayez avec" in text
+    # The payload's words are in no programme and have no correction: no half-corrected suggestion.
+    assert "Essayez avec" not in text
     assert_safe_html(text, payload)
+    corrected = body_text(client.get("/", query_string={"q": "reintegratoin", "country": payload}))
+    assert "Essayez avec" in corrected and "réintégration" in corrected
+    assert_safe_html(corrected, payload)
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
