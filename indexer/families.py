@@ -27,7 +27,8 @@ from pathlib import Path
 from indexer.analysis import TermSpans, french_analyzer, french_words
 from indexer.french import FrenchWords, Lexicon, fold
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "snowball-french"
+#: A copy of snowballstem/snowball-data's ``french/`` (with its licence files), kept with the tests.
+DEFAULT_REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "data" / "snowball-french"
 
 
 @dataclass(frozen=True)
