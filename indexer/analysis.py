@@ -194,22 +194,29 @@ def words_of(analyzer: CompositeAnalyzer) -> FrenchWords:
     raise ValueError("not a French analyser built by french_analyzer()")
 
 
-def query_positions(
+def query_words(
     analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon | None = None
-) -> list[tuple[tuple[str, ...], int]]:
-    """(alternatives, position) of each word of ``text`` a search looks up (stop words give none).
+) -> list[tuple[str, tuple[str, ...], int]]:
+    """(word, alternatives, position) of each word of ``text`` a search looks up (stop words give none).
 
     Hyphenated words are looked up split (their parts are indexed); when every part is a
     stop word (« J-J »), the joined form is looked up instead.
     """
     words = words_of(analyzer)
-    split: list[tuple[tuple[str, ...], int]] = []
-    joined: list[tuple[tuple[str, ...], int]] = []
+    split: list[tuple[str, tuple[str, ...], int]] = []
+    joined: list[tuple[str, tuple[str, ...], int]] = []
     for word, _, _, pos, is_joined, _ in french_words(text):
         found = words.query_terms(word, lexicon)
         if found:
-            (joined if is_joined else split).append((found, pos))
+            (joined if is_joined else split).append((word, found, pos))
     return split or joined
+
+
+def query_positions(
+    analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon | None = None
+) -> list[tuple[tuple[str, ...], int]]:
+    """(alternatives, position) of each word of ``text`` a search looks up (see :func:`query_words`)."""
+    return [(found, pos) for _, found, pos in query_words(analyzer, text, lexicon)]
 
 
 def lexicon_of(reader: IndexReader, fieldname: str, ordinary_names: Iterable[str] = ()) -> Lexicon:

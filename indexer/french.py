@@ -228,3 +228,23 @@ class FrenchWords:
                 found += lexicon.accented.get(key, ())
         return tuple(dict.fromkeys(term for term in found if term))
 
+    def neighbour_terms(self, word: str, lexicon: Lexicon | None = None) -> tuple[str, ...]:
+        """The terms of the word's plural or singular, feminine or masculine spellings.
+
+        For a form the index does not hold at all: Snowball leaves some numbers apart
+        (« attendu » is ``attendu``, « attendus » ``attendus``), so a search for a missing form
+        tries its neighbours (« attendus », « attendue », « attendues »).
+        """
+        lower = clean_word(word).lower()
+        if len(lower) < MIN_ACCENT_GUESS or not lower.isalpha():
+            return ()
+        if lower.endswith(("s", "x")):
+            spellings = [lower[:-1]]
+        elif lower.endswith("e"):
+            spellings = [lower + "s", lower[:-1]]
+        else:
+            spellings = [lower + "s", lower + "e", lower + "es"]
+        own = set(self.query_terms(word, lexicon))
+        found = (term for spelling in spellings for term in self.query_terms(spelling, lexicon))
+        return tuple(term for term in dict.fromkeys(found) if term not in own)
+

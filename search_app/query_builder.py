@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.reading import IndexReader
 
-from indexer.analysis import query_positions, words_of
+from indexer.analysis import query_positions, query_words, words_of
 from indexer.french import Lexicon, fold
 from indexer.schema import CONTENT_FIELD
 from search_app.query_parser import And, Node, Not, Or, Phrase, Word
@@ -134,17 +134,25 @@ class QueryBuilder:
             return self._fuzzy(node, terms, positive)
         return self._text(node.text, self._fields(node), terms, positive)
 
-    def _present(self, fields: tuple[str, ...], alternatives: Alternatives) -> Alternatives:
-        """The alternatives the index holds in one of ``fields`` (the first one if none: it matches nothing)."""
-        kept = tuple(a for a in alternatives if any(self.reader.doc_frequency(f, a) for f in fields))
+    def _held(self, fields: tuple[str, ...], alternatives: Alternatives) -> Alternatives:
+        return tuple(a for a in alternatives if any(self.reader.doc_frequency(f, a) for f in fields))
+
+    def _present(self, fields: tuple[str, ...], word: str, alternatives: Alternatives) -> Alternatives:
+        """The alternatives the index holds in one of ``fields``; when it holds none, the word's
+        plural/singular neighbours it holds (« attendu » finds « attendus »); else the first one
+        (it matches nothing)."""
+        kept = self._held(fields, alternatives)
+        if not kept:
+            kept = self._held(fields, self.words.neighbour_terms(word, self.lexicon))
         return kept or alternatives[:1]
 
     def _text(self, text: str, fields: tuple[str, ...], terms: QueryTerms, positive: bool) -> wq.Query | None:
-        typed = query_positions(self.analyzer, text, self.lexicon)
-        if not typed:
+        words = query_words(self.analyzer, text, self.lexicon)
+        if not words:
             terms.stopped.append(text)
             return None
-        forms = [[(self._present(fields, alts), pos) for alts, pos in typed]]
+        typed = [(alts, pos) for _, alts, pos in words]
+        forms = [[(self._present(fields, word, alts), pos) for word, alts, pos in words]]
         group = self.synonyms.group_of(tuple(fold(alts[0]) for alts, _ in typed))
         if group is not None:
             own = tuple(fold(alts[0]) for alts, _ in typed)
