@@ -178,3 +178,30 @@ def test_a_suggestion_finds_programmes_and_is_made_of_corpus_words(service: Sear
     assert page.total == 0 and page.suggestion == "réintégration"
     assert search(service, page.suggestion).total > 0
     assert search(service, "reintegratoin xqzwv").suggestion is None  # « xqzwv » has no correction
+
+
+# --- the accent property, as matches ---------------------------------------------------------
+
+#: Variants that are meant to differ: an operator in capitals, « EST » (the East) against the verb
+#: « est », and « ou » (a stop word) typed for « où ».
+DIFFERENT_ON_PURPOSE = {("and", "AND"), ("est", "EST"), ("où", "ou")}
+
+
+def test_every_word_of_the_page_finds_the_same_programmes_however_typed(
+    service: SearchService, programmes: list[Programme]
+):
+    punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”‘’…—–"
+    words = {
+        word.strip(punctuation)
+        for p in programmes
+        for text in (p.title, p.region, *p.countries, p.description_text, p.objectives_text, p.notes_text)
+        for word in text.split()
+    } - {""}
+    assert len(words) > 400
+    different = set()
+    for word in sorted(words):
+        found = set(ids(service, word))
+        for variant in {strip_accents(word), word.upper(), word.lower()} - {word}:
+            if set(ids(service, variant)) != found:
+                different.add((word, variant))
+    assert different == DIFFERENT_ON_PURPOSE
