@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from indexer.analysis import ANALYZER_VERSION
+from indexer.analyze import GenerationAnalyzer, index_terms, index_tokens, open_analyzer, query_terms, query_tokens
 from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
@@ -18,6 +22,17 @@ DEFAULT_CORPUS = Path("corpus/programmes")
 DEFAULT_ACRONYMS = None  # acronyms.txt next to the records directory
 ACRONYMS_HELP = "sigles à ne pas raciniser (défaut : acronyms.txt à côté du dossier des fiches)"
 INDEX_HELP = "dossier de l’index (défaut : $SEARCH_INDEX_DIR ou var/index)"
+ANALYZE_DESCRIPTION = (
+    "Affiche, une ligne par TEXTE, les termes que l’analyseur de la génération en service produit "
+    "(comme _analyze d’Elasticsearch) : ceux que l’index enregistre pour ce texte, formes jointes des "
+    "mots composés comprises, dans l’ordre des positions. Sans TEXTE, chaque ligne de l’entrée standard "
+    "est un texte. Une ligne vide : aucun terme (que des mots vides). « -- » avant un texte qui commence "
+    "par « - »."
+)
+JSON_HELP = (
+    "un document JSON par ligne et par texte : {\"text\", \"tokens\": [{\"term\", \"start\", \"end\", "
+    "\"position\", \"joined\"}]} ; avec --query, tokens = [{\"position\", \"alternatives\"}]"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +57,20 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="décrire l’index en service")
     stats.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    _add_analyze(commands)
     return parser
+
+
+def _add_analyze(commands: argparse._SubParsersAction) -> None:
+    analyze = commands.add_parser(
+        "analyze", help="afficher les termes que l’analyseur de l’index produit", description=ANALYZE_DESCRIPTION
+    )
+    analyze.add_argument("texts", nargs="*", metavar="TEXT", help="texte à analyser (défaut : l’entrée standard)")
+    analyze.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    analyze.add_argument(
+        "--query", action="store_true", help="les termes qu’une recherche cherche : toutes les variantes de chaque mot"
+    )
+    analyze.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -95,7 +123,40 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"import": _import, "check": _check, "build": _build, "stats": _stats}
+def _input_texts(texts: list[str]) -> Iterator[str]:
+    """The TEXT arguments, else each line of standard input (undecodable bytes become U+FFFD)."""
+    if texts:
+        yield from (text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") for text in texts)
+        return
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    for line in sys.stdin:
+        yield line.rstrip("\r\n")
+
+
+def _analysis_line(state: GenerationAnalyzer, text: str, args: argparse.Namespace) -> str:
+    if args.json:
+        tokens = query_tokens(state.analyzer, text, state.lexicon) if args.query else index_tokens(state.analyzer, text)
+        return json.dumps({"text": text, "tokens": tokens}, ensure_ascii=False)
+    terms = query_terms(state.analyzer, text, state.lexicon) if args.query else index_terms(state.analyzer, text)
+    return " ".join(terms)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    state = open_analyzer(args.index or default_index_dir(), with_lexicon=args.query)
+    if state.analyzer_version != ANALYZER_VERSION:
+        print(
+            f"Attention : la génération {state.generation} a été construite avec l’analyseur "
+            f"« {state.analyzer_version} », ce code est « {ANALYZER_VERSION} » ; les termes affichés sont ceux "
+            "de ce code, reconstruisez l’index (python -m indexer build --force)",
+            file=sys.stderr,
+        )
+    for text in _input_texts(args.texts):
+        print(_analysis_line(state, text, args))
+    return 0
+
+
+COMMANDS = {"import": _import, "check": _check, "build": _build, "stats": _stats, "analyze": _analyze}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -9,12 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
+from indexer.analysis import TermSpans, query_positions
+from indexer.analyze import index_terms, index_tokens, open_analyzer, query_terms, query_tokens
 from indexer.cli import main
-from indexer.store import current_generation, current_generation_name
+from indexer.store import IndexUnavailable, current_generation, current_generation_name
 from tests.conftest import ACRONYMS, CORPUS_DIR, ROOT
 
-COMMANDS = ("import", "check", "build", "stats")
+COMMANDS = ("import", "check", "build", "stats", "analyze")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -129,7 +134,8 @@ def test_help_of_each_command(command: str, capsys):
     assert caught.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: python -m indexer {command}")
-    expected = {"import": "--force", "check": "--corpus", "build": "--index", "stats": "--index"}[command]
+    expected = {"import": "--force", "check": "--corpus", "build": "--index", "stats": "--index", "analyze": "--query"}
+    expected = expected[command]
     assert expected in out
 
 
@@ -151,3 +157,179 @@ def test_python_m_indexer_runs(tmp_path: Path):
         [sys.executable, "-m", "indexer", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and "6 fiches valides dans corpus/programmes" in done.stdout
+
+
+# ``analyze``: the live generation's own analyser, read from the index on disk.
+
+TRICKY_TEXTS = (
+    "l’OIM et les migrants",
+    "UE-OIM 10\u00a0000 2,5 J-J",
+    "Côte-d’Ivoire réinté\u00adgration aujourd’hui",
+    "Les femmes éclairées du Moyen-Orient, au moyen de 12 ateliers",
+    "le la les",
+    "",
+)
+
+
+def run_indexer_process(*argv: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "indexer", *map(str, argv)],
+        cwd=ROOT, env={**os.environ, **(env or {})}, input=stdin, capture_output=True, text=True, check=False,
+    )
+
+
+def test_analyze_library_uses_the_generations_own_analyser(index_root: Path):
+    state = open_analyzer(index_root, with_lexicon=True)
+    generation = current_generation(index_root)
+    assert state.generation == generation.name
+    on_disk = whoosh_index.open_dir(str(generation.path)).schema["content"].analyzer
+    assert state.analyzer == on_disk and state.lexicon is not None
+    assert open_analyzer(index_root).lexicon is None  # the index side needs no lexicon
+    for text in TRICKY_TEXTS:
+        expected = list(TermSpans(state.analyzer).positions(text))
+        assert index_terms(state.analyzer, text) == [term for term, _ in expected]
+        tokens = index_tokens(state.analyzer, text)
+        assert [(t["term"], t["position"]) for t in tokens] == expected  # JSON and plain agree
+        alternatives = query_positions(state.analyzer, text, state.lexicon)
+        assert query_terms(state.analyzer, text, state.lexicon) == [term for found, _ in alternatives for term in found]
+        assert query_tokens(state.analyzer, text, state.lexicon) == [
+            {"position": position, "alternatives": list(found)} for found, position in alternatives
+        ]
+
+
+def test_analyze_index_tokens_offsets_and_joined_forms(index_root: Path):
+    analyzer = open_analyzer(index_root).analyzer
+    text = "l’initiative UE-OIM"
+    tokens = index_tokens(analyzer, text)
+    assert [(t["term"], t["position"], t["joined"]) for t in tokens] == [
+        ("initi", 0, False), ("ueoim", 1, True), ("UE", 1, False), ("OIM", 2, False)
+    ]
+    assert [text[t["start"] : t["end"]] for t in tokens] == ["initiative", "UE-OIM", "UE", "OIM"]
+    positions = [t["position"] for t in index_tokens(analyzer, TRICKY_TEXTS[3])]
+    assert positions == sorted(positions)
+
+
+def test_analyze_examples_on_the_real_index(index_root: Path, capsys):
+    texts = ("l’OIM et les migrants", "UE-OIM", "le la les", "Mali")
+    code, out, err = run(capsys, "analyze", "--index", index_root, *texts)
+    assert code == 0 and err == ""
+    assert out == "OIM migr\nueoim UE OIM\n\nMALI\n"
+    code, out, err = run(capsys, "analyze", "--index", index_root, "--query", "eclairees", "l’OIM")
+    assert code == 0 and err == ""
+    eclairees, oim = out.splitlines()
+    assert "éclair" in eclairees.split() and len(eclairees.split()) > 1
+    assert oim == "OIM"
+
+
+def test_analyze_json(index_root: Path, capsys):
+    code, out, _ = run(capsys, "analyze", "--index", index_root, "--json", "l’OIM et les migrants", "le la les")
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first == {
+        "text": "l’OIM et les migrants",
+        "tokens": [
+            {"term": "OIM", "start": 2, "end": 5, "position": 0, "joined": False},
+            {"term": "migr", "start": 13, "end": 21, "position": 3, "joined": False},
+        ],
+    }
+    assert second == {"text": "le la les", "tokens": []}
+    code, out, _ = run(capsys, "analyze", "--index", index_root, "--json", "--query", "eclairees Mali")
+    (document,) = (json.loads(line) for line in out.splitlines())
+    eclairees, mali = document["tokens"]
+    assert eclairees["position"] == 0 and "éclair" in eclairees["alternatives"]
+    assert mali == {"position": 1, "alternatives": ["MALI"]}
+
+
+def test_analyze_reads_standard_input_line_by_line(index_root: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("retour volontaire\nle la les\nMali\n"))
+    code, out, _ = run(capsys, "analyze", "--index", index_root)
+    assert code == 0 and out == "retour volontair\n\nMALI\n"
+
+
+def test_analyze_with_another_acronyms_file_uses_that_generations_analyser(tmp_path: Path, capsys):
+    acronyms = tmp_path / "acronyms.txt"
+    acronyms.write_text(ACRONYMS.read_text(encoding="utf-8") + "Migrants\n", encoding="utf-8")
+    index = tmp_path / "index"
+    code, _, err = run(capsys, "build", "--corpus", CORPUS_DIR, "--acronyms", acronyms, "--index", index)
+    assert code == 0, err
+    code, out, _ = run(capsys, "analyze", "--index", index, "Migrants migrants")
+    assert code == 0 and out == "MIGRANTS migr\n"
+
+
+def test_python_m_indexer_analyze_stdin_and_environment(index_root: Path):
+    env = {"SEARCH_INDEX_DIR": str(index_root)}
+    done = run_indexer_process("analyze", stdin="retour volontaire\nle la les\r\nMali\n", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "retour volontair\n\nMALI\n" and done.stderr == ""
+    done = run_indexer_process("analyze", "--query", "--json", "--", "-Libye", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"text": "-Libye", "tokens": [{"position": 0, "alternatives": ["LIBYE"]}]}
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "analyze"], cwd=ROOT, env={**os.environ, **env},
+        input="caf\xe9 Mali\n".encode("latin-1"), capture_output=True, check=False,
+    )
+    assert done.returncode == 0 and done.stdout.decode("utf-8").endswith(" MALI\n")  # undecodable bytes: no crash
+
+
+@pytest.mark.parametrize("extra", [(), ("--query",), ("--json",)])
+def test_python_m_indexer_analyze_without_index_is_a_clear_error(tmp_path: Path, extra: tuple[str, ...]):
+    done = run_indexer_process("analyze", *extra, "--index", tmp_path / "rien", "Mali")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "aucun index construit" in done.stderr and "Traceback" not in done.stderr
+
+
+def _garbage_meta(root: Path) -> None:
+    (current_generation(root).path / "meta.json").write_text("{", encoding="utf-8")
+
+
+def _meta_not_an_object(root: Path) -> None:
+    (current_generation(root).path / "meta.json").write_text("[]", encoding="utf-8")
+
+
+def _empty_index_files(root: Path) -> None:
+    for path in current_generation(root).path.iterdir():
+        if path.suffix in {".toc", ".seg"}:
+            path.write_bytes(b"")
+
+
+def _generation_deleted(root: Path) -> None:
+    shutil.rmtree(current_generation(root).path)
+
+
+def _pointer_not_utf8(root: Path) -> None:
+    (root / "CURRENT").write_bytes(b"\xff\xfe")
+
+
+DAMAGES = {
+    "garbage-meta": _garbage_meta,
+    "meta-not-an-object": _meta_not_an_object,
+    "empty-index-files": _empty_index_files,
+    "generation-deleted": _generation_deleted,
+    "pointer-not-utf8": _pointer_not_utf8,
+}
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_analyze_damaged_index_is_a_clear_error(index_root: Path, tmp_path: Path, damage: str, capsys):
+    index = tmp_path / "index"
+    shutil.copytree(index_root, index)
+    DAMAGES[damage](index)
+    with pytest.raises(IndexUnavailable, match="illisible"):
+        open_analyzer(index, with_lexicon=True)
+    for extra in ((), ("--query",)):
+        code, out, err = run(capsys, "analyze", *extra, "--index", index, "Mali")
+        assert code == 2 and out == ""
+        assert err.startswith("Erreur") and "illisible" in err and "Traceback" not in err
+
+
+def test_analyze_index_of_another_analyser_version_warns(index_root: Path, tmp_path: Path, capsys):
+    index = tmp_path / "index"
+    shutil.copytree(index_root, index)
+    meta_path = current_generation(index).path / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["analyzer_version"] = "0"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    code, out, err = run(capsys, "analyze", "--index", index, "Mali")
+    assert code == 0 and out == "MALI\n"
+    assert "l’analyseur « 0 »" in err and "build --force" in err
