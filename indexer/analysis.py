@@ -44,6 +44,8 @@ _TOKEN_RE = re.compile(
 )
 _ELISION_RE = re.compile(r"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'", re.IGNORECASE)
 _HYPHEN_SPLIT_RE = re.compile(f"[{_HYPHENS}]")
+#: « de l est » typed without the apostrophe: the space becomes one (same length, offsets kept).
+_LONE_L_EST_RE = re.compile(r"(?<=\b[lL]) (?=[eE][sS][tT]\b)")
 _NUMBER_SPACES_RE = re.compile(r"[\u00a0\u202f]")
 
 #: Snowball's French stop words as the analyser decides them (accented forms).
@@ -51,6 +53,11 @@ FRENCH_STOP_WORDS: frozenset[str] = STOP_WORDS
 
 
 Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joined, original
+
+
+def east_after_lone_l(text: str) -> str:
+    """« de l est » (apostrophe left out) written « de l'est »: one character for one, offsets kept."""
+    return _LONE_L_EST_RE.sub("'", text)
 
 
 def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterator[Word]:
@@ -62,7 +69,7 @@ def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterato
     Offsets always point into ``value`` as given.
     """
     pos = start_pos
-    value = value.translate(_APOSTROPHE_MAP)
+    value = east_after_lone_l(value.translate(_APOSTROPHE_MAP))
     for match in _TOKEN_RE.finditer(value):
         word, start, end = match.group(0), match.start() + start_char, match.end() + start_char
         if word.isalpha():  # the common case: no apostrophe, hyphen, digit or format character

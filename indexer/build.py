@@ -18,13 +18,14 @@ import os
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.query import Term
 
 from indexer.analysis import ANALYZER_VERSION, fold, french_analyzer, protected_terms
@@ -46,11 +47,20 @@ from indexer.store import (
     read_generation,
     switch_to,
 )
-from indexer.vocabularies import check_theme_expressions, load_synonyms, parse_themes
+from indexer.vocabularies import (
+    GENERATED,
+    FormGroup,
+    check_theme_expressions,
+    country_groups,
+    load_english,
+    parse_themes,
+    read_synonyms,
+)
 
 Progress = Callable[[int, int], None]
 ACRONYMS_NAME = "acronyms.txt"
 SYNONYMS_NAME = "synonyms.yaml"
+ENGLISH_NAME = "english.yaml"
 THEMES_NAME = "themes.yaml"
 #: Ids looked up one by one after a build (evenly spread; the count check covers the rest).
 VERIFY_SAMPLE = 200
@@ -108,17 +118,28 @@ def fingerprint(
 
 
 def surface_vocabulary(forms: Counter[str]) -> dict[str, list[object]]:
-    """Folded word -> [most frequent written form, count], for suggestions with accents restored."""
+    """Folded word -> [written form to show, count], for suggestions with accents restored; no stop words.
+
+    A form is left out when its accented lower-case form is a stop word (« où » stays; « ou », « Est »
+    go). The form shown is the most frequent lower-case one if the corpus writes the word so anywhere
+    (« sensibilisation », never the heading « SENSIBILISATION »), else the most frequent capitalised one
+    (a name: « Sénégal »), else capitals (an acronym: « OIM »).
+    """
+    from indexer.french import clean_word
+    from indexer.french_rules import STOP_WORDS
+
     merged: dict[str, Counter[str]] = defaultdict(Counter)
     for original, count in forms.items():
-        word = fold_word(original)
-        if word.isalpha() and len(word) > 1:
-            merged[word][original] += count
-    vocabulary = {}
-    for word, counter in merged.items():
-        surface, _ = max(counter.items(), key=lambda item: (item[1], item[0].islower(), item[0]))
-        vocabulary[word] = [surface, sum(counter.values())]
-    return vocabulary
+        written = clean_word(original)
+        word = fold_word(written)
+        if word.isalpha() and len(word) > 1 and written.lower() not in STOP_WORDS:
+            merged[word][written] += count
+
+    def shown(item: tuple[str, int]) -> tuple[int, int, str]:  # lower case, then names, then capitals
+        form, count = item
+        return (form.islower() + (not form.isupper()), count, form)
+
+    return {word: [max(counter.items(), key=shown)[0], sum(counter.values())] for word, counter in merged.items()}
 
 
 def ordinary_names(forms: Counter[str], protected: frozenset[str]) -> list[str]:
@@ -180,24 +201,86 @@ def _cleanup(root: Path, keep: set[str]) -> None:
 
 
 def analysed_synonyms(
-    groups: list[tuple[str, ...]], protected: frozenset[str], source: str = SYNONYMS_NAME
+    groups: Sequence[tuple[str, ...] | FormGroup], protected: frozenset[str], source: str = SYNONYMS_NAME
 ) -> list[list[dict[str, object]]]:
-    """Each synonym form with its terms and positions through the index's analyser."""
+    """Each synonym form with its terms and positions through the index's analyser.
+
+    Groups are read in order (``synonyms.yaml``, the countries, ``english.yaml``): a form read like
+    another of its group is left out; one read like a form of an earlier group, or made only of stop
+    words, is a problem (file and line) if a file wrote it, and is left out if it was generated.
+    Plain tuples of forms are reported against ``source``.
+    """
     analyzer = french_analyzer(protected)
-    analysed = []
+    owners: dict[tuple[str, ...], tuple[FormGroup, str]] = {}
+    analysed: list[list[dict[str, object]]] = []
+    problems: list[CorpusProblem] = []
+    for group in (g if isinstance(g, FormGroup) else FormGroup(tuple(g), source) for g in groups):
+        reported = len(problems)
+        forms = _group_forms(analyzer, group, owners, problems)
+        if len(forms) > 1:
+            analysed.append(list(forms.values()))
+            owners.update((key, (group, str(form["text"]))) for key, form in forms.items())
+        elif len(problems) == reported and len(set(group.forms) - group.generated) > 1:
+            message = "les formes du groupe se lisent toutes de la même façon : groupe inutile"
+            problems.append(CorpusProblem(group.path, group.line, None, message))
+    if problems:
+        raise CorpusError(problems)
+    return analysed
+
+
+def _group_forms(
+    analyzer: CompositeAnalyzer,
+    group: FormGroup,
+    owners: dict[tuple[str, ...], tuple[FormGroup, str]],
+    problems: list[CorpusProblem],
+) -> dict[tuple[str, ...], dict[str, object]]:
+    """The group's analysed forms by folded terms, the first of equal ones kept; problems added."""
+    forms: dict[tuple[str, ...], dict[str, object]] = {}
     empty = []
-    for group in groups:
-        forms = []
-        for form in group:
-            tokens = [t for t in analyzer(form, positions=True) if not getattr(t, "joined", False)]
-            if not tokens:
-                empty.append(form)
-            forms.append({"text": form, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]})
-        analysed.append(forms)
+    for text in group.forms:
+        tokens = [t for t in analyzer(text, positions=True) if not getattr(t, "joined", False)]
+        key = tuple(fold(t.text) for t in tokens)
+        written = text not in group.generated
+        if not key:
+            empty += [text] if written else []
+        elif key in owners:
+            problems += _clash(group, text, written, *owners[key])
+        elif key in forms:
+            problems += _gap_clash(group, text, [t.pos for t in tokens], forms[key]) if written else []
+        else:
+            forms[key] = {"text": text, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]}
     if empty:
         message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
-        raise CorpusError([CorpusProblem(source, None, None, message)])
-    return analysed
+        problems.append(CorpusProblem(group.path, group.line, None, message))
+    return forms
+
+
+def _gap_clash(group: FormGroup, text: str, positions: list[int], kept: dict[str, object]) -> list[CorpusProblem]:
+    """A problem when ``text`` has the words of a form kept before but other gaps: a search for either
+    looks the words up with its own gaps, so the second form would never be searched."""
+    kept_positions: list[int] = kept["positions"]  # type: ignore[assignment]
+    if [p - positions[0] for p in positions] == [p - kept_positions[0] for p in kept_positions]:
+        return []  # the same form written otherwise (« organisation », « organisations »): left out
+    message = f"« {text} » a les mots de « {kept['text']} » (mots vides mis à part) : une seule des deux formes sert"
+    return [CorpusProblem(group.path, group.line, None, message)]
+
+
+def _clash(group: FormGroup, text: str, written: bool, other: FormGroup, other_text: str) -> list[CorpusProblem]:
+    """The problem of a form read like ``other_text`` of an earlier group, on the side a file wrote
+    (none when both were generated: the later one is left out)."""
+    if not written and other_text in other.generated:
+        return []
+    if not written:  # a country's generated name is already in a file's group
+        message = f"« {other_text} » se lit comme un nom du pays « {group.forms[0]} » ({GENERATED}, « {text} »)"
+        message += " : une forme n’appartient qu’à un groupe"
+        return [CorpusProblem(other.path, other.line, None, message)]
+    if other_text in other.generated:
+        where = f"noms du pays « {other.forms[0]} », {GENERATED}"
+    else:
+        where = f"{Path(other.path).name}, ligne {other.line}" if other.line else Path(other.path).name
+    same = "figure déjà" if fold(text) == fold(other_text) else f"se lit comme « {other_text} »"
+    message = f"« {text} » {same} dans un autre groupe ({where}) : une forme n’appartient qu’à un groupe"
+    return [CorpusProblem(group.path, group.line, None, message)]
 
 
 @dataclass(frozen=True)
@@ -210,6 +293,7 @@ class PreparedCorpus:
     synonyms: list
     fingerprint: str
     country_codes: dict[str, str] = field(default_factory=dict)  # corpus name -> ISO alpha-3 or "global"
+    english: int = 0  # how many of the synonym groups are English (the countries' and english.yaml's)
 
 
 def prepare_corpus(
@@ -218,12 +302,14 @@ def prepare_corpus(
     synonyms_file: Path | None = None,
     themes_file: Path | None = None,
     country_codes_file: Path | None = None,
+    english_file: Path | None = None,
 ) -> PreparedCorpus:
     """Load and validate everything a build needs; vocabulary files default to the corpus root.
 
     Every country name must have an ISO code (see :mod:`indexer.geography`); ``country_codes.yaml``
-    defaults to the corpus root's, else the project's. Records are read in parallel and only their
-    summaries are kept (see :mod:`indexer.scan`).
+    defaults to the corpus root's, else the project's. The synonym groups are ``synonyms.yaml``'s, then
+    one per corpus country (its English names) and ``english.yaml``'s. Records are read in parallel and
+    only their summaries are kept (see :mod:`indexer.scan`).
     """
     root = corpus_dir.parent
     themes_path = themes_file or root / THEMES_NAME
@@ -233,10 +319,33 @@ def prepare_corpus(
         check_theme_expressions(themes_path, themes, scan.expressions)
     codes = country_codes(scan.records, load_gazetteer(country_codes_file or codes_file_for(root)))
     protected = protected_vocabulary(scan.records, read_acronyms(acronyms_file or root / ACRONYMS_NAME))
-    synonyms_path = synonyms_file or root / SYNONYMS_NAME
-    synonyms = analysed_synonyms(load_synonyms(synonyms_path), protected, str(synonyms_path))
+    files = (synonyms_file or root / SYNONYMS_NAME, english_file or root / ENGLISH_NAME)
+    written, english = vocabulary_groups(*files, codes)
+    synonyms = analysed_synonyms([*written, *english], protected)
     print_ = fingerprint(((r.id, r.digest) for r in scan.records), protected, synonyms, codes)
-    return PreparedCorpus(scan.records, protected, synonyms, print_, codes)
+    return PreparedCorpus(scan.records, protected, synonyms, print_, codes, len(synonyms) - len(written))
+
+
+def vocabulary_groups(
+    synonyms_file: Path, english_file: Path, codes: dict[str, str]
+) -> tuple[list[FormGroup], list[FormGroup]]:
+    """(``synonyms.yaml``'s groups, the English ones: a group per corpus country, then ``english.yaml``'s);
+    CorpusError listing the problems of both files."""
+    problems: list[CorpusProblem] = []
+    written: list[FormGroup] = []
+    english: list[FormGroup] = []
+    try:
+        written = read_synonyms(synonyms_file)
+    except CorpusError as error:
+        problems += error.problems
+    try:
+        vocabulary = load_english(english_file)
+        english = [*country_groups(codes, vocabulary.aliases), *vocabulary.terms]
+    except CorpusError as error:
+        problems += error.problems
+    if problems:
+        raise CorpusError(problems)
+    return written, english
 
 
 def build_index(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from indexer.analysis import ANALYZER_VERSION
 from indexer.analyze import GenerationAnalyzer, index_terms, index_tokens, open_analyzer, query_terms, query_tokens
-from indexer.build import SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
+from indexer.build import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
@@ -88,7 +88,9 @@ def _check(args: argparse.Namespace) -> int:
     prepared = prepare_corpus(args.corpus)
     themes = sorted({theme for r in prepared.records for theme in r.themes})
     print(f"{len(prepared.records)} fiches valides dans {args.corpus}")
-    print(f"{len(prepared.synonyms)} groupes de synonymes valides ({args.corpus.parent / SYNONYMS_NAME})")
+    synonyms = len(prepared.synonyms) - prepared.english
+    print(f"{synonyms} groupes de synonymes valides ({args.corpus.parent / SYNONYMS_NAME})")
+    print(f"{prepared.english} groupes anglais valides (pays du corpus et {args.corpus.parent / ENGLISH_NAME})")
     print(f"{len(themes)} thèmes attribués ({args.corpus.parent / THEMES_NAME})")
     codes = prepared.country_codes
     print(f"{len(codes)} noms de pays reconnus ({codes_file_for(args.corpus.parent)})")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
+from indexer.analysis import fold
 from indexer.corpus import CorpusError, CorpusProblem
 from indexer.records import Programme
 from indexer.slugs import facet_key
@@ -41,6 +42,27 @@ def french_names() -> dict[str, str]:
         for name in filter(None, names):
             found.setdefault(facet_key(french.gettext(name)), set()).add(country.alpha_3)
     return {key: codes.pop() for key, codes in found.items() if len(codes) == 1}
+
+
+def english_names(code: str) -> list[str]:
+    """pycountry's English names of a country, as a reader would type them; [] for an unknown code.
+
+    The short and common names (« Côte d'Ivoire », « Vietnam »); the official name only when it is
+    more than a form of government added to one of them (« Republic of Chad » is left out); an inverted
+    short name (« Korea, Republic of ») only when there is no common name (« South Korea »).
+
+    >>> english_names("TCD"), english_names("KOR"), english_names("global")
+    (['Chad'], ['South Korea'], [])
+    """
+    country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
+    if country is None:
+        return []
+    common = getattr(country, "common_name", None)
+    names = [name for name in (country.name, common) if name and not ("," in name and common)]
+    official = getattr(country, "official_name", None)
+    if official and not any(fold(name) in fold(official) for name in names):
+        names.append(official)
+    return list(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)

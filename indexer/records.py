@@ -42,6 +42,15 @@ class ObjectiveItem:
         """Section, heading and text as one searchable string."""
         return " ".join(part for part in (self.section, self.heading, self.text) if part)
 
+    def display_text(self) -> str:
+        """The same words as shown: « Piliers d’action : AIDE À LA RÉINTÉGRATION — Répondre… ».
+
+        Only punctuation is added (no token), so it highlights exactly as ``full_text`` is indexed.
+        """
+        section = self.section.rstrip(" :\u00a0")
+        body = f"{self.heading} — {self.text}" if self.heading else self.text
+        return f"{section}\u00a0: {body}" if section else body
+
 
 @dataclass(frozen=True)
 class Programme:

@@ -1,9 +1,12 @@
-"""The two reviewed vocabulary files of the corpus: synonyms and themes.
+"""The reviewed vocabulary files of the corpus: synonyms, English and themes.
 
 ``corpus/synonyms.yaml``: a list of groups of equivalent forms (acronyms,
-French/English names). ``corpus/themes.yaml``: for each theme, expressions of
-the objectives' headings or text that place a programme in it. Both are
-validated with file and line, like the records.
+French/English names). ``corpus/english.yaml``: English ↔ French groups of the
+programmes' vocabulary (``terms``) and English aliases of corpus countries
+(``countries``), on top of the English names pycountry gives every corpus
+country (:func:`country_groups`). ``corpus/themes.yaml``: for each theme,
+expressions of the objectives' headings or text that place a programme in it.
+All are validated with file and line, like the records.
 """
 
 from __future__ import annotations
@@ -16,10 +19,35 @@ import yaml
 
 from indexer.analysis import fold
 from indexer.corpus import CorpusError, CorpusProblem
+from indexer.geography import english_names
 from indexer.records import Programme
+from indexer.slugs import facet_key
 
 DEFAULT_SYNONYMS = Path("corpus/synonyms.yaml")
+DEFAULT_ENGLISH = Path("corpus/english.yaml")
 DEFAULT_THEMES = Path("corpus/themes.yaml")
+ENGLISH_SECTIONS = ("countries", "terms")
+#: Where the forms of a group generated from pycountry come from (they have no file line).
+GENERATED = "pycountry"
+Problems = list[CorpusProblem]
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """Equivalent forms, located for error messages; ``generated`` lists those no file wrote."""
+
+    forms: tuple[str, ...]
+    path: str
+    line: int | None = None
+    generated: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class EnglishVocabulary:
+    """``english.yaml``: aliases (forms[0] is the corpus country, as the file writes it) and term groups."""
+
+    aliases: tuple[FormGroup, ...] = ()
+    terms: tuple[FormGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,15 +77,19 @@ def _compose(path: Path) -> tuple[yaml.Node | None, list[CorpusProblem]]:
         return None, [CorpusProblem(str(path), line, None, f"YAML invalide : {getattr(error, 'problem', error)}")]
 
 
-def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
-    """Synonym groups; raise CorpusError listing every problem. A missing file means no synonyms."""
-    if path is None or not path.exists():
-        return []
-    root, problems = _compose(path)
-    groups: list[tuple[str, ...]] = []
-    seen: dict[str, int] = {}
-    if root is not None and not isinstance(root, yaml.SequenceNode):
-        problems.append(CorpusProblem(str(path), 1, None, "le fichier doit être une liste de groupes"))
+def _note_forms(path: Path, forms: Iterable[str], line: int, seen: dict[str, int], problems: Problems) -> None:
+    """A problem for each form already seen (accents and case ignored) in the file."""
+    for form in forms:
+        key = fold(form)
+        if key in seen:
+            message = f"« {form} » figure déjà dans le groupe de la ligne {seen[key]}"
+            problems.append(CorpusProblem(str(path), line, None, message))
+        seen[key] = line
+
+
+def _groups(path: Path, root: yaml.Node | None, seen: dict[str, int], problems: Problems) -> list[FormGroup]:
+    """The groups of a YAML list of lists, each with at least two non-empty forms."""
+    groups: list[FormGroup] = []
     for node in root.value if isinstance(root, yaml.SequenceNode) else []:
         line = node.start_mark.line + 1
         forms = [item.value.strip() for item in getattr(node, "value", []) if isinstance(item, yaml.ScalarNode)]
@@ -65,15 +97,133 @@ def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
             message = "un groupe doit lister au moins deux formes non vides"
             problems.append(CorpusProblem(str(path), line, None, message))
             continue
-        for form in forms:
-            key = fold(form)
-            if key in seen:
-                message = f"« {form} » figure déjà dans le groupe de la ligne {seen[key]}"
-                problems.append(CorpusProblem(str(path), line, None, message))
-            seen[key] = line
-        groups.append(tuple(forms))
+        _note_forms(path, forms, line, seen, problems)
+        groups.append(FormGroup(tuple(forms), str(path), line))
+    return groups
+
+
+def read_synonyms(path: Path | None) -> list[FormGroup]:
+    """Synonym groups with their lines; raise CorpusError listing every problem. A missing file means none."""
+    if path is None or not path.exists():
+        return []
+    root, problems = _compose(path)
+    if root is not None and not isinstance(root, yaml.SequenceNode):
+        problems.append(CorpusProblem(str(path), 1, None, "le fichier doit être une liste de groupes"))
+    groups = _groups(path, root, {}, problems)
     if problems:
         raise CorpusError(problems)
+    return groups
+
+
+def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
+    """Synonym groups; raise CorpusError listing every problem. A missing file means no synonyms."""
+    return [group.forms for group in read_synonyms(path)]
+
+
+def _english_sections(path: Path, root: yaml.Node | None, problems: Problems) -> dict[str, yaml.Node]:
+    """The top-level sections of ``english.yaml``; a problem for anything but a table of known sections."""
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        message = "le fichier doit être une table aux sections « countries » et « terms »"
+        problems.append(CorpusProblem(str(path), 1, None, message))
+        return {}
+    sections = {}
+    for key, value in root.value:
+        if key.value in ENGLISH_SECTIONS:
+            sections[key.value] = value
+        else:
+            message = f"section inconnue « {key.value} » (attendu : {', '.join(ENGLISH_SECTIONS)})"
+            problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
+    if "terms" in sections and not isinstance(sections["terms"], yaml.SequenceNode):
+        line = sections.pop("terms").start_mark.line + 1
+        problems.append(CorpusProblem(str(path), line, "terms", "« terms » doit être une liste de groupes"))
+    return sections
+
+
+def _aliases(path: Path, node: yaml.Node | None, seen: dict[str, int], problems: Problems) -> list[FormGroup]:
+    """``countries``: corpus country name -> its English alias, or a list of them."""
+    if node is None:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        message = "« countries » doit être une table « pays du corpus: [noms anglais] »"
+        problems.append(CorpusProblem(str(path), node.start_mark.line + 1, "countries", message))
+        return []
+    groups = []
+    for key, value in node.value:
+        line = key.start_mark.line + 1
+        country = str(key.value).strip() if isinstance(key, yaml.ScalarNode) else ""
+        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        names = [str(i.value).strip() for i in items if isinstance(i, yaml.ScalarNode) and str(i.value).strip()]
+        if not country or not names or len(names) != len(items):
+            message = f"« {country} » : nom anglais ou liste de noms anglais attendu"
+            problems.append(CorpusProblem(str(path), line, "countries", message))
+            continue
+        _note_forms(path, [country, *names], line, seen, problems)
+        groups.append(FormGroup((country, *names), str(path), line))
+    return groups
+
+
+def load_english(path: Path | None) -> EnglishVocabulary:
+    """Country aliases and term groups of ``english.yaml``; CorpusError listing every problem. No file: none."""
+    if path is None or not path.exists():
+        return EnglishVocabulary()
+    root, problems = _compose(path)
+    sections = _english_sections(path, root, problems)
+    seen: dict[str, int] = {}
+    aliases = _aliases(path, sections.get("countries"), seen, problems)
+    terms = _groups(path, sections.get("terms"), seen, problems)
+    if problems:
+        raise CorpusError(problems)
+    return EnglishVocabulary(tuple(aliases), tuple(terms))
+
+
+def _aliases_by_code(codes: dict[str, str], aliases: Iterable[FormGroup]) -> dict[str, FormGroup]:
+    """The alias groups by country code; CorpusError for a country not in the corpus or given twice."""
+    by_key = {facet_key(name): code for name, code in codes.items()}
+    found: dict[str, FormGroup] = {}
+    problems: Problems = []
+    for group in aliases:
+        code = by_key.get(facet_key(group.forms[0]))
+        if code is None:
+            message = f"« {group.forms[0]} » n’est pas un pays du corpus (champ countries des fiches)"
+            problems.append(CorpusProblem(group.path, group.line, "countries", message))
+        elif code in found:
+            message = f"« {group.forms[0]} » : ce pays a déjà des alias à la ligne {found[code].line}"
+            problems.append(CorpusProblem(group.path, group.line, "countries", message))
+        else:
+            found[code] = group
+    if problems:
+        raise CorpusError(problems)
+    return found
+
+
+def _distinct(forms: Iterable[str]) -> tuple[str, ...]:
+    """The forms without repeats (accents, case and apostrophes ignored), the first spelling kept."""
+    kept: dict[str, str] = {}
+    for form in forms:
+        kept.setdefault(fold(form), form)
+    return tuple(kept.values())
+
+
+def country_groups(codes: dict[str, str], aliases: Iterable[FormGroup] = ()) -> list[FormGroup]:
+    """A group per corpus country: its corpus names, pycountry's English names, then the reviewed aliases.
+
+    ``codes`` maps corpus names to ISO codes (:func:`indexer.geography.country_codes`). A country whose
+    names are all one (« Mali ») gets no group. CorpusError for an alias of a country not in the corpus.
+    """
+    by_code = _aliases_by_code(codes, aliases)
+    names: dict[str, list[str]] = {}
+    for name, code in codes.items():
+        names.setdefault(code, []).append(name)
+    groups = []
+    for code, corpus_names in names.items():
+        generated = [*corpus_names, *english_names(code)]
+        alias = by_code.get(code)
+        forms = _distinct([*generated, *(alias.forms[1:] if alias else ())])
+        if len(forms) > 1:
+            where = (alias.path, alias.line) if alias else (GENERATED, None)
+            groups.append(FormGroup(forms, *where, generated=frozenset(generated)))
     return groups
 
 

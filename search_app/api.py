@@ -74,14 +74,16 @@ def programme(programme_id: str) -> Response:
 
 @bp.get("/api/suggest")
 def suggest() -> Response:
-    """Autocomplete: words and programme titles starting with ``q``."""
+    """Autocomplete: country and region names, words and programme titles starting with ``q``."""
     text = (request.args.get("q") or "")[:100]
     entries = completions(_service().status(), text)
     suggestions = []
     for entry in entries:
-        item: dict[str, str] = {"text": entry.text, "kind": entry.kind}
+        item: dict[str, str | int] = {"text": entry.text, "kind": entry.kind}
         if entry.programme_id:
             item["url"] = url_for("views.programme", programme_id=entry.programme_id)
+        else:
+            item["replaces"] = entry.replaces
         suggestions.append(item)
     return jsonify({"query": text, "suggestions": suggestions})
 

@@ -7,10 +7,16 @@ matched tokens are located by their original character offsets, the best
 windows are cut on word boundaries, and the text is escaped *before* the
 ``<mark>`` tags are added. This is the only place that produces markup from
 corpus text.
+
+A snippet quotes: each fragment is a verbatim run of the text, and « … » stands
+for at least MIN_CUT_WORDS cut words (closer fragments are merged, a shorter
+head or tail is kept).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -23,8 +29,34 @@ MAX_FRAGMENT_CHARS = 300
 MAX_FRAGMENTS = 2
 CONTEXT_BEFORE = 60
 ELLIPSIS = "…"
+#: « … » stands for at least this many cut words; closer fragments are merged.
+MIN_CUT_WORDS = 4
+#: A word of a snippet: a run between breaking spaces (a no-break space binds « : », « 10 000 »).
+_WORD_RE = re.compile(r"(?:[^\s]|[\u00a0\u202f\u2007])+")
+_LETTER_RE = re.compile(r"\w")
 #: text -> (term, start, end, position) of its tokens, e.g. a cached TermSpans.
 Spans = Callable[[str], list[tuple[str, int, int, int]]]
+
+
+@dataclass(frozen=True)
+class _Words:
+    """Where the words of a text start and end, and how many of the first i hold a letter or digit."""
+
+    starts: list[int]
+    ends: list[int]
+    counted: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        runs = list(_WORD_RE.finditer(text))
+        counted = [0]
+        for run in runs:
+            counted.append(counted[-1] + bool(_LETTER_RE.search(run.group())))
+        return cls([r.start() for r in runs], [r.end() for r in runs], counted)
+
+    def between(self, first: int, last: int) -> int:
+        """Real words (not lone punctuation) among words ``first`` to ``last`` (exclusive)."""
+        return self.counted[last] - self.counted[first]
 
 
 @dataclass(frozen=True)
@@ -73,36 +105,38 @@ def _prefix_match_on_surface(surface: str, prefixes: dict[str, str]) -> str | No
     return next((word for prefix, word in prefixes.items() if folded.startswith(prefix)), None)
 
 
-def _snap_start(text: str, position: int) -> int:
-    if position <= 0:
-        return 0
-    space = text.rfind(" ", 0, position)
-    return 0 if space < 0 else space + 1
-
-
-def _snap_end(text: str, position: int) -> int:
-    if position >= len(text):
-        return len(text)
-    space = text.rfind(" ", 0, position)
-    return position if space <= 0 else space
-
-
-def _windows(text: str, matches: list[Match]) -> list[tuple[int, int]]:
-    """Up to MAX_FRAGMENTS non-overlapping windows, best (most distinct words) first, then in text order."""
+def _windows(words: _Words, matches: list[Match]) -> list[tuple[int, int]]:
+    """Up to MAX_FRAGMENTS non-overlapping word ranges, best (most distinct words) first, then in text order."""
     candidates = []
     for match in matches:
-        start = _snap_start(text, max(0, match.start - CONTEXT_BEFORE))
-        end = _snap_end(text, start + MAX_FRAGMENT_CHARS)
-        end = max(end, min(match.end, len(text)))
+        first = bisect_right(words.ends, match.start - CONTEXT_BEFORE)
+        last = bisect_right(words.ends, words.starts[first] + MAX_FRAGMENT_CHARS)
+        last = min(len(words.ends), max(last, bisect_left(words.ends, match.end) + 1))
+        start, end = words.starts[first], words.ends[last - 1]
         inside = [m for m in matches if m.start >= start and m.end <= end]
-        candidates.append((len({m.typed for m in inside}), len(inside), -start, start, end))
+        candidates.append((len({m.typed for m in inside}), len(inside), -first, first, last))
     chosen: list[tuple[int, int]] = []
-    for *_, start, end in sorted(candidates, reverse=True):
-        if all(end <= s or start >= e for s, e in chosen):
-            chosen.append((start, end))
+    for *_, first, last in sorted(candidates, reverse=True):
+        if all(last <= f or first >= la for f, la in chosen):
+            chosen.append((first, last))
         if len(chosen) == MAX_FRAGMENTS:
             break
-    return sorted(chosen)
+    return _spread(words, sorted(chosen))
+
+
+def _spread(words: _Words, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted word ranges widened over every cut of fewer than MIN_CUT_WORDS words (ends included)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in windows:
+        if merged and words.between(merged[-1][1], first) < MIN_CUT_WORDS:
+            merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    if words.between(0, merged[0][0]) < MIN_CUT_WORDS:
+        merged[0] = (0, merged[0][1])
+    if words.between(merged[-1][1], len(words.ends)) < MIN_CUT_WORDS:
+        merged[-1] = (merged[-1][0], len(words.ends))
+    return merged
 
 
 def _marked(text: str, start: int, end: int, matches: Iterable[Match]) -> Markup:
@@ -118,16 +152,24 @@ def _marked(text: str, start: int, end: int, matches: Iterable[Match]) -> Markup
     return Markup("").join(pieces)
 
 
+def _quoted(text: str, words: _Words, windows: list[tuple[int, int]], matches: list[Match]) -> Markup:
+    """The verbatim runs of ``windows``, marked, with « … » wherever words were cut."""
+    runs = [_marked(text, words.starts[first], words.ends[last - 1], matches) for first, last in windows]
+    prefix = ELLIPSIS + " " if windows[0][0] > 0 else ""
+    suffix = " " + ELLIPSIS if windows[-1][1] < len(words.ends) else ""
+    return Markup("%s%s%s") % (prefix, Markup(" " + ELLIPSIS + " ").join(runs), suffix)
+
+
 def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:
-    """The highlighted snippet of one field, or None when nothing in it matches."""
+    """The highlighted snippet of one field, or None when nothing in it matches.
+
+    Each fragment is a verbatim run of ``text``; « … » stands for at least MIN_CUT_WORDS cut words.
+    """
     matches = find_matches(spans_of, text, terms)
     if not matches:
         return None
-    windows = _windows(text, matches)
-    body = Markup(" " + ELLIPSIS + " ").join(_marked(text, start, end, matches) for start, end in windows)
-    prefix = ELLIPSIS + " " if windows[0][0] > 0 else ""
-    suffix = " " + ELLIPSIS if windows[-1][1] < len(text) else ""
-    return Markup("%s%s%s") % (prefix, body, suffix)
+    words = _Words.of(text)
+    return _quoted(text, words, _windows(words, matches), matches)
 
 
 def mark_all(spans_of: Spans, text: str, terms: QueryTerms) -> Markup:
@@ -137,8 +179,11 @@ def mark_all(spans_of: Spans, text: str, terms: QueryTerms) -> Markup:
 
 def lead(text: str) -> Markup:
     """The escaped start of a text, cut on a word boundary (when no word matched in it)."""
-    end = _snap_end(text, MAX_FRAGMENT_CHARS)
-    return escape(text[:end]) + (Markup(" " + ELLIPSIS) if end < len(text) else Markup(""))
+    words = _Words.of(text)
+    if not words.ends:
+        return escape(text)
+    last = max(1, bisect_right(words.ends, words.starts[0] + MAX_FRAGMENT_CHARS))
+    return _quoted(text, words, _spread(words, [(0, last)]), [])
 
 
 def explain(spans_of: Spans, texts: dict[str, str], terms: QueryTerms) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ Searchers are kept per thread.
 from __future__ import annotations
 
 import bisect
+import heapq
 import json
 import os
 import threading
@@ -24,7 +25,9 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.searching import Searcher
 
 from indexer.analysis import ANALYZER_VERSION, TermSpans, fold, lexicon_of
-from indexer.french import Lexicon
+from indexer.french import Lexicon, clean_word
+from indexer.french_rules import CASED_NAMES, STOP_WORDS
+from indexer.geography import GLOBAL
 from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION
 from indexer.slugs import slugify
 from indexer.store import (
@@ -154,16 +157,64 @@ class GenerationState:
         return searcher
 
     def words_starting_with(self, prefix: str, limit: int) -> list[tuple[str, int]]:
-        """Most frequent vocabulary words (surface form, count) starting with a folded prefix."""
+        """Vocabulary words (surface form, count) starting with a folded prefix, never a stop word:
+        the programmes' own words (:attr:`programme_words`) first, then the most frequent."""
         start = bisect.bisect_left(self.vocabulary_keys, prefix)
         matches = []
         for key in self.vocabulary_keys[start:]:
             if not key.startswith(prefix):
                 break
             surface, count = self.vocabulary[key]
-            matches.append((surface, count))
-        matches.sort(key=lambda item: (-item[1], fold(item[0])))
-        return matches[:limit]
+            if surface.lower() not in STOP_WORDS:  # also for generations built before stop words were left out
+                matches.append((key not in self.programme_words, -count, fold(surface), surface, count))
+        return [(self.usual_case(surface), count) for *_, surface, count in heapq.nsmallest(limit, matches)]
+
+    def usual_case(self, surface: str) -> str:
+        """``surface``, lower-cased if it is in capitals but is no name or acronym the analyser
+        protects: a heading word (« ANALYSE » -> « analyse »; « OIM », « MALI » stay)."""
+        if surface.isupper() and not any(term.isupper() for term, *_ in self.spans(surface)):
+            return surface.lower()
+        return surface
+
+    @property
+    def programme_words(self) -> frozenset[str]:
+        """Folded words of the facet values and titles: the programmes' own vocabulary (built once)."""
+        words = self.__dict__.get("_programme_words")
+        if words is None:
+            facets = self.meta.get("facets", {})
+            texts = [fold(value) for values in facets.values() for value in values] + [k for k, _, _ in self.titles]
+            words = frozenset(w for text in texts for w in "".join(c if c.isalnum() else " " for c in text).split())
+            self.__dict__["_programme_words"] = words
+        return words
+
+    @property
+    def place_names(self) -> list[tuple[str, str, int, list[tuple[str, bool]]]]:
+        """Countries and regions as (name, "country" or "region", programmes, :meth:`name_words`), built once.
+
+        Global markers such as « Monde » stand for no place and are left out.
+        """
+        names = self.__dict__.get("_place_names")
+        if names is None:
+            facets, codes = self.meta.get("facets", {}), self.meta.get("country_codes", {})
+            names = [
+                (name, kind, count, self.name_words(name))
+                for kind in ("country", "region")
+                for name, count in facets.get(kind, {}).items()
+                if codes.get(name) != GLOBAL
+            ]
+            self.__dict__["_place_names"] = names
+        return names
+
+    @staticmethod
+    def name_words(text: str) -> list[tuple[str, bool]]:
+        """The folded words of ``text`` (« Côte d’Ivoire »: cote, d, ivoire), each with whether a
+        completion may start there (not a stop word; « Est » is a name)."""
+        words = []
+        for run in "".join(c if c.isalnum() else " " for c in clean_word(text)).split():
+            folded = "".join(c for c in fold(run) if c.isalnum())
+            if folded:
+                words.append((folded, run in CASED_NAMES or run.lower() not in STOP_WORDS))
+        return words
 
 
 def _facet_values(index: whoosh_index.Index, meta: dict) -> dict[str, dict[str, FacetValue]]:

@@ -13,9 +13,15 @@ _FACET_VALUE = {
     "properties": {"value": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"}},
 }
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+#: The region and countries as HTML: escaped text, <mark> on the names the query matched.
+_HIGHLIGHTED = {
+    "type": "object",
+    "required": ["region", "countries"],
+    "properties": {"region": {"type": "string"}, "countries": _STRINGS},
+}
 _RESULT = {
     "type": "object",
-    "required": ["id", "title", "url", "region", "countries", "status", "score", "snippets", "matched"],
+    "required": ["id", "title", "url", "region", "countries", "status", "score", "snippets", "matched", "highlighted"],
     "properties": {
         "id": {"type": "string"},
         "title": {"type": "string"},
@@ -26,6 +32,7 @@ _RESULT = {
         "score": {"type": "number", "nullable": True},
         "snippets": {"type": "object", "additionalProperties": {"type": "string"}},
         "matched": {"type": "object", "additionalProperties": _STRINGS},
+        "highlighted": _HIGHLIGHTED,
     },
 }
 _SEARCH = {
@@ -87,9 +94,19 @@ _SUGGEST = {
                 "type": "object",
                 "required": ["text", "kind"],
                 "properties": {
-                    "text": {"type": "string"},
-                    "kind": {"type": "string", "enum": ["word", "programme"]},
-                    "url": {"type": "string"},
+                    "text": {"type": "string", "description": "Texte affiché, mis tel quel dans la zone de recherche."},
+                    "kind": {
+                        "type": "string",
+                        "enum": ["country", "region", "word", "programme"],
+                        "description": "Nom de pays ou de région (en un seul texte, « Côte d’Ivoire »), mot, "
+                        "ou titre de programme.",
+                    },
+                    "url": {"type": "string", "description": "Fiche du programme (programmes seulement)."},
+                    "replaces": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Nombre de mots de la fin de q que le texte remplace (sauf programmes).",
+                    },
                 },
             },
         },
@@ -188,6 +205,9 @@ def openapi_document() -> dict[str, Any]:
             "/api/suggest": {
                 "get": {
                     "summary": "Autocomplétion",
+                    "description": "Noms de pays et de régions, puis mots du corpus (jamais un mot vide, dans "
+                    "leur casse usuelle), puis titres de programmes commençant par q\u00a0; accents et casse "
+                    "ignorés.",
                     "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
                     "responses": {"200": _json(_SUGGEST, "suggestions"), "503": unavailable},
                 }

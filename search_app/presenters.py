@@ -155,6 +155,10 @@ def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, obj
                 "score": hit.score,
                 "snippets": {name: str(markup) for name, markup in hit.snippets.items()},
                 "matched": hit.matched,
+                "highlighted": {
+                    "region": str(hit.region_marked),
+                    "countries": [str(name) for name in hit.countries_marked],
+                },
             }
             for hit in page.hits
         ],

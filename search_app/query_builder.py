@@ -125,7 +125,21 @@ class QueryBuilder:
         if not required:
             required = [wq.Every()]
         base = required[0] if len(required) == 1 else wq.And(required)
+        near = self._adjacent(node) if positive and len(required) > 1 else None
+        if near is not None:  # the same programmes, those holding the words side by side first
+            base = wq.Or([base, near])
         return wq.AndNot(base, wq.Or(excluded)) if excluded else base
+
+    def _adjacent(self, node: And) -> wq.Query | None:
+        """The phrase of an AND's plain words (« infrastructures communautaires »), scored as a bonus.
+
+        Every programme holding the phrase holds each word, so adding it to the AND changes the
+        order only: words side by side rank before words apart.
+        """
+        plain = [c for c in node.children if isinstance(c, Word) and not (c.field or c.prefix or c.fuzzy)]
+        if len(plain) < 2:
+            return None
+        return self._text(" ".join(c.text for c in plain), (CONTENT_FIELD,), QueryTerms(), positive=False)
 
     def _word(self, node: Word, terms: QueryTerms, positive: bool) -> wq.Query | None:
         if node.prefix:
@@ -159,7 +173,7 @@ class QueryBuilder:
             others = [f for f in group if f["terms"] and tuple(fold(t) for t in f["terms"]) != own]
             forms += [[((t,), p) for t, p in zip(f["terms"], f["positions"], strict=True)] for f in others]
             if positive and others:
-                terms.note("Recherche élargie à : " + ", ".join(f["text"] for f in others) + ".")
+                terms.note("Recherche élargie à\u00a0: " + ", ".join(f["text"] for f in others) + ".")
         if positive:
             for form in forms:
                 if len(form) == 1:
@@ -167,7 +181,10 @@ class QueryBuilder:
                         terms.terms.setdefault(alternative, text)
                 else:
                     terms.phrases.append((tuple(frozenset(alts) for alts, _ in form), text))
-        alternatives = [q for form in forms for fieldname in fields for q in _form_queries(fieldname, form)]
+        alternatives: list[wq.Query] = []
+        for query in (q for form in forms for fieldname in fields for q in _form_queries(fieldname, form)):
+            if query not in alternatives:  # a form found twice (« Egypt » as neighbour and synonym) scores once
+                alternatives.append(query)
         return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
 
     def _expand(self, fields: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from indexer.analysis import east_after_lone_l
+
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
@@ -331,7 +333,7 @@ def _limit_terms(lexemes: list[_Lexeme], notices: list[str]) -> list[_Lexeme]:
 def parse_query(text: str) -> ParsedQuery:
     """Parse user text into a :class:`ParsedQuery`; never raises."""
     notices: list[str] = []
-    text = clean_text(text or "")
+    text = east_after_lone_l(clean_text(text or ""))
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         notices.append(f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte.")

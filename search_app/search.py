@@ -67,6 +67,9 @@ class Hit:
     score: float | None
     snippets: dict[str, Markup]
     matched: dict[str, list[str]]
+    #: The region and each country, escaped, with the names the query matched marked.
+    region_marked: Markup
+    countries_marked: tuple[Markup, ...]
 
 
 @dataclass(frozen=True)
@@ -390,7 +393,7 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
         "countries": ", ".join(record["countries"]),
         "region": record["region"],
         "description": "\n\n".join(record["description"]),
-        "objectives": "\n".join(ObjectiveItem(**item).full_text() for item in record["objectives"]),
+        "objectives": "\n".join(ObjectiveItem(**item).display_text() for item in record["objectives"]),
         "notes": "\n\n".join(record["notes"]),
     }
     snippets: dict[str, Markup] = {}
@@ -409,4 +412,6 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
         score=round(score, 4) if score is not None else None,
         snippets=snippets,
         matched=highlight.explain(state.spans, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
+        region_marked=highlight.mark_all(state.spans, record["region"], terms),
+        countries_marked=tuple(highlight.mark_all(state.spans, name, terms) for name in record["countries"]),
     )

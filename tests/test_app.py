@@ -145,7 +145,8 @@ def test_api_search_shape(client):
                          "suggestion"}
     assert (data["total"], data["page"], data["per_page"], len(data["results"])) == (6, 1, 2, 2)
     result = data["results"][0]
-    assert set(result) == {"id", "title", "url", "region", "countries", "status", "score", "snippets", "matched"}
+    assert set(result) == {"id", "title", "url", "region", "countries", "status", "score", "snippets", "matched",
+                           "highlighted"}
     assert result["url"] == f"/programmes/{result['id']}?q=reintegration"
     assert "<mark>réintégration</mark>" in " ".join(result["snippets"].values())
 

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 from indexer.build import analysed_synonyms, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.store import current_generation
-from indexer.vocabularies import load_synonyms, load_themes, themes_of
+from indexer.vocabularies import load_synonyms, load_themes, read_synonyms, themes_of
 from tests.conftest import CORPUS_DIR
 
 ROOT = CORPUS_DIR.parent
@@ -60,6 +60,19 @@ def test_a_synonym_made_of_stop_words_is_refused():
     assert "« eu »" in str(error.value)  # the participle; « EU » in capitals is the Union
 
 
+def test_a_synonym_made_of_stop_words_is_reported_with_its_line(tmp_path: Path):
+    path = _write(tmp_path, "synonyms.yaml", "- [OIM, IOM]\n- [UE, eu]\n")
+    with pytest.raises(CorpusError) as error:
+        analysed_synonyms(read_synonyms(path), frozenset({"ue"}))
+    assert f"{path}:2: forme(s) faite(s) uniquement de mots vides, introuvables : « eu »" in str(error.value)
+
+
+def test_a_form_written_twice_in_one_group_is_searched_once():
+    group = ("ONG", "organisation non gouvernementale", "organisations non gouvernementales")
+    groups = analysed_synonyms([group], frozenset())
+    assert [form["text"] for form in groups[0]] == ["ONG", "organisation non gouvernementale"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -85,7 +98,7 @@ def test_prepared_records_carry_their_themes_into_the_stored_records(tmp_path: P
 
 def test_synonym_search_says_it_was_broadened_and_marks_the_form_found(client):
     data = client.get("/api/search?q=SDG").get_json()
-    assert any("Recherche élargie à : ODD" in notice for notice in data["notices"])
+    assert any("Recherche élargie à\u00a0: ODD" in notice for notice in data["notices"])
     snippets = " ".join(" ".join(r["snippets"].values()) for r in data["results"])
     assert "<mark>ODD</mark>" in snippets and "<mark>SDG</mark>" in snippets
     assert "<mark>objectifs</mark> de <mark>développement</mark> <mark>durable</mark>" in snippets

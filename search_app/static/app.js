@@ -10,6 +10,8 @@
   let active = -1;
   let timer = null;
   let lastQuery = "";
+  // Labels shown after a suggestion, by kind (a word has none).
+  const KIND_LABELS = { programme: "programme", country: "pays", region: "région" };
 
   function close() {
     list.hidden = true;
@@ -36,8 +38,10 @@
       window.location.assign(item.url);
       return;
     }
-    const words = input.value.split(/\s+/);
-    words[words.length - 1] = item.text;
+    // The text takes the place of the typed words it completes (« cote d » -> « Côte d’Ivoire »).
+    const words = input.value.trim().split(/\s+/);
+    const replaced = Math.min(Math.max(item.replaces || 1, 1), words.length);
+    words.splice(words.length - replaced, replaced, item.text);
     input.value = words.join(" ");
     close();
     input.form.submit();
@@ -52,10 +56,10 @@
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.textContent = item.text;
-      if (item.kind === "programme") {
+      if (KIND_LABELS[item.kind]) {
         const kind = document.createElement("span");
         kind.className = "kind";
-        kind.textContent = "programme";
+        kind.textContent = KIND_LABELS[item.kind];
         li.appendChild(kind);
       }
       li.addEventListener("mousedown", function (event) {
