@@ -178,16 +178,16 @@ def _verify(path: Path, records: list[RecordSummary]) -> None:
     index = whoosh_index.open_dir(str(path))
     with index.searcher() as searcher:
         if searcher.doc_count() != len(records):
-            raise BuildError(f"vérification : {searcher.doc_count()} documents au lieu de {len(records)}")
+            raise BuildError(f"vérification : {searcher.doc_count()} documents au lieu de {len(records)}")
         ids = sum(1 for _ in searcher.reader().lexicon("id"))
         if ids != len(records):
-            raise BuildError(f"vérification : {ids} identifiants indexés au lieu de {len(records)}")
+            raise BuildError(f"vérification : {ids} identifiants indexés au lieu de {len(records)}")
         step = max(1, len(records) // VERIFY_SAMPLE)
         for record in records[::step]:
             if searcher.document_number(id=record.id) is None:
-                raise BuildError(f"vérification : programme « {record.id} » introuvable")
+                raise BuildError(f"vérification : programme « {record.id} » introuvable")
         if not searcher.search(Term("id", records[0].id)).scored_length():
-            raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
+            raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
 
 
 def _cleanup(root: Path, keep: set[str]) -> None:
@@ -250,7 +250,7 @@ def _group_forms(
         else:
             forms[key] = {"text": text, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]}
     if empty:
-        message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
+        message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
         problems.append(CorpusProblem(group.path, group.line, None, message))
     return forms
 

@@ -20,8 +20,8 @@ from indexer.store import IndexUnavailable, current_generation, default_index_di
 
 DEFAULT_CORPUS = Path("corpus/programmes")
 DEFAULT_ACRONYMS = None  # acronyms.txt next to the records directory
-ACRONYMS_HELP = "sigles à ne pas raciniser (défaut : acronyms.txt à côté du dossier des fiches)"
-INDEX_HELP = "dossier de l’index (défaut : $SEARCH_INDEX_DIR ou var/index)"
+ACRONYMS_HELP = "sigles à ne pas raciniser (défaut : acronyms.txt à côté du dossier des fiches)"
+INDEX_HELP = "dossier de l’index (défaut : $SEARCH_INDEX_DIR ou var/index)"
 ANALYZE_DESCRIPTION = (
     "Affiche, une ligne par TEXTE, les termes que l’analyseur de la génération en service produit "
     "(comme _analyze d’Elasticsearch) : ceux que l’index enregistre pour ce texte, formes jointes des "
@@ -41,14 +41,14 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="découper la page source en fiches programme")
     imp.add_argument("page", type=Path, help="page source (texte UTF-8)")
-    imp.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    imp.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
     imp.add_argument("--force", action="store_true", help="écraser aussi les fiches modifiées à la main")
 
     check = commands.add_parser("check", help="valider toutes les fiches du corpus")
-    check.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    check.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
 
     build = commands.add_parser("build", help="construire l’index et le mettre en service atomiquement")
-    build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
     build.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     build.add_argument(
         "--acronyms", type=Path, default=DEFAULT_ACRONYMS, help=ACRONYMS_HELP
@@ -80,7 +80,7 @@ def _import(args: argparse.Namespace) -> int:
     for name in report.unchanged:
         print(f"inchangé   {args.out / name}")
     for name in report.refused:
-        print(f"refusé     {args.out / name} (modifié à la main ; --force pour écraser)", file=sys.stderr)
+        print(f"refusé     {args.out / name} (modifié à la main ; --force pour écraser)", file=sys.stderr)
     return 1 if report.refused else 0
 
 
@@ -105,9 +105,9 @@ def _build(args: argparse.Namespace) -> int:
     root = args.index or default_index_dir()
     result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)
     if result.skipped:
-        print(f"corpus inchangé : {result.generation} reste en service ({result.documents} documents)")
+        print(f"corpus inchangé : {result.generation} reste en service ({result.documents} documents)")
     else:
-        print(f"{result.generation} en service : {result.documents} documents en {result.seconds:.2f} s")
+        print(f"{result.generation} en service : {result.documents} documents en {result.seconds:.2f} s")
     return 0
 
 
@@ -167,14 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CorpusError as error:
-        print(f"Corpus invalide ({len(error.problems)} problème(s)) :", file=sys.stderr)
+        print(f"Corpus invalide ({len(error.problems)} problème(s)) :", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
-        print("Rien n’a été écrit ; l’index en service est inchangé.", file=sys.stderr)
+        print("Rien n’a été écrit ; l’index en service est inchangé.", file=sys.stderr)
         return 2
     except IndexUnavailable as error:
-        print(f"Erreur : {error.full()}", file=sys.stderr)
+        print(f"Erreur : {error.full()}", file=sys.stderr)
         return 2
     except (BuildError, SourceFormatError, OSError) as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        print(f"Erreur : {error}", file=sys.stderr)
         return 2

@@ -106,19 +106,19 @@ def _decode(path: Path, raw: bytes, problems: list[CorpusProblem]) -> str | None
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         field = _field_at(raw.decode("utf-8", "replace").split("\n"), line)
-        problems.append(CorpusProblem(str(path), line, field, f"encodage invalide (UTF-8 attendu) : {error.reason}"))
+        problems.append(CorpusProblem(str(path), line, field, f"encodage invalide (UTF-8 attendu) : {error.reason}"))
         return None
 
 
 def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) -> tuple[dict, list[str], str] | None:
     lines = text.split("\n")
     if not lines or lines[0].strip() != _FENCE:
-        problems.append(CorpusProblem(str(path), 1, None, "en-tête manquant : le fichier doit commencer par '---'"))
+        problems.append(CorpusProblem(str(path), 1, None, "en-tête manquant : le fichier doit commencer par '---'"))
         return None
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == _FENCE)
     except StopIteration:
-        problems.append(CorpusProblem(str(path), 1, None, "en-tête non fermé : ligne '---' de fin introuvable"))
+        problems.append(CorpusProblem(str(path), 1, None, "en-tête non fermé : ligne '---' de fin introuvable"))
         return None
     header_lines = lines[:end]
     try:
@@ -128,7 +128,7 @@ def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) ->
         line = mark.line + 2 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
         field = _field_at(lines, line) if line else None
-        problems.append(CorpusProblem(str(path), line, field, f"en-tête YAML invalide : {problem}"))
+        problems.append(CorpusProblem(str(path), line, field, f"en-tête YAML invalide : {problem}"))
         return None
     if not isinstance(header, dict):
         problems.append(CorpusProblem(str(path), 2, None, "l’en-tête doit être une suite de champs « nom: valeur »"))
@@ -190,7 +190,7 @@ def _validate(path: Path, header: dict, lines: list[str], body: str, problems: l
         report("countries", "doit être une liste de noms de pays non vides")
     status = header.get("status")
     if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
-        report("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})")
+        report("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})")
     objectives = _objectives(header.get("objectives"))
     if objectives is None:
         report("objectives", "doit être une liste d’éléments avec au moins un champ « text »")

@@ -129,13 +129,13 @@ def main(argv: list[str]) -> int:
     protected = protected_vocabulary(load_corpus(corpus / "programmes"), read_acronyms(corpus / "acronyms.txt"))
     report = measure(read_reference(directory), protected)
     print(
-        f"familles gardées ensemble : {report.kept} / {report.families} ({100 * report.kept_share:.2f} %)\n"
-        f"paires de familles jointes : {report.joined_pairs}\n"
-        f"variantes mises de côté (mots vides) : {report.set_aside_variants}, "
-        f"membres sans terme : {report.set_aside_members}"
+        f"familles gardées ensemble : {report.kept} / {report.families} ({100 * report.kept_share:.2f} %)\n"
+        f"paires de familles jointes : {report.joined_pairs}\n"
+        f"variantes mises de côté (mots vides) : {report.set_aside_variants}, "
+        f"membres sans terme : {report.set_aside_members}"
     )
     for stem, variants in report.broken:
-        print(f"  {stem} : {', '.join(variants)}")
+        print(f"  {stem} : {', '.join(variants)}")
     return 0
 
 

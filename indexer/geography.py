@@ -96,7 +96,7 @@ def _entries(path: Path, node: yaml.Node, section: str, problems: list[CorpusPro
         if not isinstance(key, yaml.ScalarNode) or not str(key.value).strip():
             problems.append(CorpusProblem(str(path), line, section, "nom de pays vide ou invalide"))
         elif value is not None and not isinstance(value, yaml.ScalarNode):
-            problems.append(CorpusProblem(str(path), line, section, f"« {key.value} » : code ISO attendu"))
+            problems.append(CorpusProblem(str(path), line, section, f"« {key.value} » : code ISO attendu"))
         else:
             entries.append((str(key.value).strip(), str(value.value).strip() if value else "", line))
     return entries
@@ -115,7 +115,7 @@ def _sections(path: Path, root: yaml.Node | None, problems: list[CorpusProblem])
         if key.value in SECTIONS:
             sections[key.value] = value
         else:
-            message = f"section inconnue « {key.value} » (attendu : {', '.join(SECTIONS)})"
+            message = f"section inconnue « {key.value} » (attendu : {', '.join(SECTIONS)})"
             problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
     return sections
 
@@ -126,13 +126,13 @@ def load_gazetteer(path: Path) -> Gazetteer:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise CorpusError([CorpusProblem(str(path), None, None, f"fichier illisible : {error}")]) from error
+        raise CorpusError([CorpusProblem(str(path), None, None, f"fichier illisible : {error}")]) from error
     sections = _sections(path, root, problems)
     aliases: dict[str, str] = {}
     for name, code, line in _entries(path, sections["aliases"], "aliases", problems) if "aliases" in sections else []:
         country = pycountry.countries.get(alpha_3=code.upper()) if len(code) == 3 else None
         if country is None:
-            message = f"« {name} » : « {code} » n’est pas un code ISO 3166-1 alpha-3"
+            message = f"« {name} » : « {code} » n’est pas un code ISO 3166-1 alpha-3"
             problems.append(CorpusProblem(str(path), line, "aliases", message))
         else:
             aliases[facet_key(name)] = country.alpha_3
@@ -168,7 +168,7 @@ def country_codes(programmes: Iterable[Programme], gazetteer: Gazetteer) -> dict
             code = gazetteer.code(name)
             if code is None:
                 message = (
-                    f"pays inconnu « {name} » : aucun code ISO 3166-1 ne correspond "
+                    f"pays inconnu « {name} » : aucun code ISO 3166-1 ne correspond "
                     f"(nom français de pycountry, ou alias à ajouter dans {COUNTRY_CODES_NAME})"
                 )
                 problems.append(CorpusProblem(programme.path, _name_line(programme.path, name), "countries", message))

@@ -98,7 +98,7 @@ def _write_segment(index_dir: Path, records: Sequence[RecordSummary]) -> tuple[A
                 programme = replace(programme, themes=summary.themes)
                 record, digest = record_data(programme)
             if programme is None or digest != summary.digest:  # the digest covers the id too
-                raise RecordChanged(f"{summary.path} : fiche modifiée pendant la construction")
+                raise RecordChanged(f"{summary.path} : fiche modifiée pendant la construction")
             document = documents.document_for(programme, record)
             document[CONTENT_FIELD] = analyse_segments(spans, document[CONTENT_FIELD], forms)  # type: ignore[arg-type]
             writer.add_document(**document)

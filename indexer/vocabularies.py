@@ -68,13 +68,13 @@ def _compose(path: Path) -> tuple[yaml.Node | None, list[CorpusProblem]]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        return None, [CorpusProblem(str(path), None, None, f"encodage invalide (UTF-8 attendu) : {error.reason}")]
+        return None, [CorpusProblem(str(path), None, None, f"encodage invalide (UTF-8 attendu) : {error.reason}")]
     try:
         return yaml.compose(text), []
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return None, [CorpusProblem(str(path), line, None, f"YAML invalide : {getattr(error, 'problem', error)}")]
+        return None, [CorpusProblem(str(path), line, None, f"YAML invalide : {getattr(error, 'problem', error)}")]
 
 
 def _note_forms(path: Path, forms: Iterable[str], line: int, seen: dict[str, int], problems: Problems) -> None:
@@ -245,7 +245,7 @@ def parse_themes(path: Path | None) -> list[Theme]:
             problems.append(CorpusProblem(str(path), line, "theme", "nom de thème manquant"))
             continue
         if not isinstance(headings, list) or not all(isinstance(h, str) and h.strip() for h in headings or [None]):
-            problems.append(CorpusProblem(str(path), line, "headings", f"« {name} » : liste d’intitulés manquante"))
+            problems.append(CorpusProblem(str(path), line, "headings", f"« {name} » : liste d’intitulés manquante"))
             continue
         themes.append(Theme(name.strip(), tuple(h.strip() for h in headings), line))
     if problems:

@@ -19,7 +19,7 @@ def report_command(days: int) -> None:
     path = Path(current_app.config["ANALYTICS_DB"])
     report = build_report(path if path.is_absolute() else Path.cwd() / path, days)
     click.echo(f"{report.searches} recherches sur {report.days} jours ({path})")
-    click.echo("Latence (ms) : " + ", ".join(f"{k} {v}" for k, v in report.latency_ms.items()))
+    click.echo("Latence (ms) : " + ", ".join(f"{k} {v}" for k, v in report.latency_ms.items()))
     sections = (
         ("Requêtes les plus fréquentes", report.top_queries),
         ("Requêtes sans résultat", report.zero_result_queries),

@@ -14,14 +14,14 @@ logger = logging.getLogger(__name__)
 
 FRENCH_MESSAGES = {
     400: "Requête invalide.",
-    401: "Identification requise : les statistiques de recherche sont réservées aux responsables du corpus.",
-    403: "Accès refusé : les statistiques de recherche ne sont consultables que depuis le serveur "
+    401: "Identification requise : les statistiques de recherche sont réservées aux responsables du corpus.",
+    403: "Accès refusé : les statistiques de recherche ne sont consultables que depuis le serveur "
     "(ou avec le jeton SEARCH_STATS_TOKEN).",
     404: "Page introuvable.",
-    405: "Méthode non autorisée : ce service ne répond qu’aux requêtes GET.",
+    405: "Méthode non autorisée : ce service ne répond qu’aux requêtes GET.",
     413: "Requête trop volumineuse.",
     414: "Adresse trop longue.",
-    500: "Erreur interne : la recherche n’a pas pu aboutir.",
+    500: "Erreur interne : la recherche n’a pas pu aboutir.",
     503: "L’index de recherche est indisponible.",
 }
 

@@ -238,17 +238,17 @@ def open_generation(root: Path) -> GenerationState:
     except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
         raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
     if not isinstance(generation.meta, dict):
-        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
+        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
     if version != ANALYZER_VERSION:
         raise IndexUnavailable(
-            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
+            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
     schema = generation.meta.get("schema_version")
     if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
         raise IndexUnavailable(
-            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
+            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
     try:

@@ -132,7 +132,7 @@ def _facet_param(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
-        "description": description + " (répétable ; insensible aux accents et à la casse)",
+        "description": description + " (répétable ; insensible aux accents et à la casse)",
         "schema": {"type": "array", "items": {"type": "string"}},
         "style": "form",
         "explode": True,
@@ -153,7 +153,7 @@ def openapi_document() -> dict[str, Any]:
         {
             "name": "format",
             "in": "query",
-            "description": "json (défaut) ou csv : tout le jeu de résultats (toutes les pages)",
+            "description": "json (défaut) ou csv : tout le jeu de résultats (toutes les pages)",
             "schema": {"type": "string", "enum": ["json", "csv"]},
         },
     ]

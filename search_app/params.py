@@ -75,7 +75,7 @@ def parse_search_args(args: MultiDict, strict: bool, allow_per_page: bool = True
         page_number = _lenient(problems, page, 1)
         page_size = _lenient(problems, per_page, DEFAULT_PER_PAGE) if allow_per_page else DEFAULT_PER_PAGE
         if sort not in SORTS:
-            problems.append("Tri inconnu : tri par pertinence utilisé.")
+            problems.append("Tri inconnu : tri par pertinence utilisé.")
             sort = "relevance"
     request = SearchRequest(text=text, filters=filters, page=page_number, per_page=page_size, sort=sort)
     return ParsedParams(request=request, problems=problems)

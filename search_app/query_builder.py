@@ -211,7 +211,7 @@ class QueryBuilder:
         expansions = list(dict.fromkeys(self._expand(self._fields(node), prefix)))
         if len(expansions) > MAX_EXPANSIONS:
             expansions = expansions[:MAX_EXPANSIONS]
-            terms.note(f"Préfixe « {node.text}* » trop large : limité à {MAX_EXPANSIONS} termes.")
+            terms.note(f"Préfixe « {node.text}* » trop large : limité à {MAX_EXPANSIONS} termes.")
         if positive:
             terms.prefixes[prefix] = node.text + "*"
         if not expansions:

@@ -143,7 +143,7 @@ class _Lexer:
             return None, None
         resolved = FIELD_ALIASES.get(name.lower()) or FIELD_ALIASES.get(unicodedata.normalize("NFC", name.lower()))
         if resolved is None:
-            self._note(f"Champ inconnu « {name} » : cherché comme mot.")
+            self._note(f"Champ inconnu « {name} » : cherché comme mot.")
             return None, name
         return resolved, None
 
@@ -164,7 +164,7 @@ class _Lexer:
 
     def _phrase(self, match: re.Match[str]) -> list[_Lexeme]:
         if not match.group("pclose"):
-            self._note("Guillemet non fermé : l’expression a été fermée en fin de requête.")
+            self._note("Guillemet non fermé : l’expression a été fermée en fin de requête.")
         name = match.group("pfield")[:-1] if match.group("pfield") else None
         field_name, extra_word = self._field(name, match.group(0))
         words = [w for w in match.group("ptext").split() if any(c.isalnum() for c in w)]
@@ -240,7 +240,7 @@ class _Parser:
             parts.append(self._and())
         kept = [p for p in parts if p is not None]
         if len(parts) > 1 and len(kept) < len(parts):
-            self._note("Opérateur « OU » sans mot d’un côté : ignoré.")
+            self._note("Opérateur « OU » sans mot d’un côté : ignoré.")
         return _combine(Or, kept)
 
     def _and(self) -> Node | None:
@@ -253,7 +253,7 @@ class _Parser:
                 if lexeme.value == "NOT":
                     pending_not = True
                 elif not parts:
-                    self._note("Opérateur « ET » sans mot avant : ignoré.")
+                    self._note("Opérateur « ET » sans mot avant : ignoré.")
                 else:
                     explicit = True
                 continue
@@ -265,7 +265,7 @@ class _Parser:
             pending_not = False
             parts.append(node)
         if pending_not:
-            self._note("Opérateur « SAUF » sans mot après : ignoré.")
+            self._note("Opérateur « SAUF » sans mot après : ignoré.")
         node = _combine(And, parts)
         return And(node.children, explicit=True) if explicit and isinstance(node, And) else node
 
@@ -273,7 +273,7 @@ class _Parser:
         if lexeme.kind != "(":
             return lexeme.node
         if self.depth >= MAX_DEPTH:
-            self._note(f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées.")
+            self._note(f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées.")
             return None
         self.depth += 1
         inner = self._or()
@@ -282,7 +282,7 @@ class _Parser:
         if closing is not None and closing.kind == ")":
             self.position += 1
         else:
-            self._note("Parenthèse non fermée : fermée en fin de requête.")
+            self._note("Parenthèse non fermée : fermée en fin de requête.")
         return inner
 
 
@@ -312,7 +312,7 @@ def _drop_extra_parens(lexemes: list[_Lexeme], notices: list[str]) -> list[_Lexe
             depth = max(depth, 0)
         kept.append(lexeme)
     if dropped:
-        notices.append(f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées.")
+        notices.append(f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées.")
     return kept
 
 
@@ -336,7 +336,7 @@ def parse_query(text: str) -> ParsedQuery:
     text = east_after_lone_l(clean_text(text or ""))
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
-        notices.append(f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte.")
+        notices.append(f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte.")
     lexer = _Lexer(notices)
     lexemes = _limit_terms(_drop_extra_parens(lexer.lex(text), notices), notices)
     tree = _Parser(lexemes, notices).parse()

@@ -166,7 +166,7 @@ class SearchService:
         built = ev.built
         notices = list(ev.parsed.notices) + (built.terms.notices if built else [])
         if built and built.terms.stopped:
-            notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
+            notices.append("Mots trop courants ignorés : " + ", ".join(built.terms.stopped) + ".")
         fallback_notice = _fallback_notice(built) if ev.fallback == "or" else None
         if fallback_notice:
             notices.append(fallback_notice)

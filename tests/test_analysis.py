@@ -299,7 +299,7 @@ def test_protected_vocabulary_comes_from_corpus_and_acronyms_file(programmes, pr
 
 
 def test_offsets_point_at_the_original_text(analyzer):
-    text = "L’initiative conjointe\u00a0UE-OIM, aujourd’hui : 10\u202f000 migrants d'Égypte (Œuvre)."
+    text = "L’initiative conjointe\u00a0UE-OIM, aujourd’hui : 10\u202f000 migrants d'Égypte (Œuvre)."
     found = list(analyzer(text, positions=True, chars=True))
     assert [text[t.startchar : t.endchar] for t in found] == [
         "initiative",
@@ -405,8 +405,8 @@ def test_generated_offsets_point_at_the_original_text(words: list[str]):
 
 SAMPLES = (
     "L’initiative conjointe\u00a0UE-OIM vise à améliorer l'aide aux migrants de retour.",
-    "Mali, Niger, Nigéria ; DG HOME et DG DEVCO ; cible 10.7 des ODD ; 10\u202f000 personnes.",
-    "Répondre aux besoins économiques, sociaux et psychosociaux ; bien-être ; aujourd’hui.",
+    "Mali, Niger, Nigéria ; DG HOME et DG DEVCO ; cible 10.7 des ODD ; 10\u202f000 personnes.",
+    "Répondre aux besoins économiques, sociaux et psychosociaux ; bien-être ; aujourd’hui.",
 )
 
 

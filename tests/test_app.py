@@ -53,7 +53,7 @@ def test_stemming_marks_other_forms(client):
 def test_why_this_result_lists_fields_and_words(client):
     page = soup(client.get("/?q=reintegration"))
     why = page.select_one("details.why").get_text(" ", strip=True)
-    assert "Pourquoi ce résultat ?" in why
+    assert "Pourquoi ce résultat ?" in why
     assert "reintegration ≈ réintégration" in why
 
 
@@ -62,7 +62,7 @@ def test_browse_with_filter_and_empty_query(client):
     titles = [a.get_text(strip=True) for a in page.select(".hit-title a")]
     assert len(titles) == 2 and titles[0].startswith("Afghanistan")
     chip = page.select_one(".chip")
-    assert "Région : Asie et Pacifique" in chip.get_text(" ", strip=True)
+    assert "Région : Asie et Pacifique" in chip.get_text(" ", strip=True)
     assert "region=" not in chip["href"]
 
 

@@ -165,7 +165,7 @@ def test_build_failing_verification_leaves_the_live_index(tmp_path: Path, monkey
     def failing_verify(path: Path, programmes: list[Programme]) -> None:
         staged.append(path)
         assert (path / "meta.json").exists()  # the new generation was written completely...
-        raise BuildError("vérification : échec simulé")  # ...but is never switched to
+        raise BuildError("vérification : échec simulé")  # ...but is never switched to
 
     monkeypatch.setattr(indexer.build, "_verify", failing_verify)
     with pytest.raises(BuildError):
@@ -176,7 +176,7 @@ def test_build_failing_verification_leaves_the_live_index(tmp_path: Path, monkey
 
 def test_failed_first_build_leaves_no_pointer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def failing_verify(path: Path, programmes: list[Programme]) -> None:
-        raise BuildError("vérification : échec simulé")
+        raise BuildError("vérification : échec simulé")
 
     monkeypatch.setattr(indexer.build, "_verify", failing_verify)
     with pytest.raises(BuildError):
@@ -375,7 +375,7 @@ def test_record_edited_during_the_build_fails_it_and_leaves_the_live_index(
         return result
 
     monkeypatch.setattr(indexer.build, "scan_corpus", scan_then_edit)
-    with pytest.raises(BuildError, match=re.escape("afghanistan-rada.md : fiche modifiée pendant la construction")):
+    with pytest.raises(BuildError, match=re.escape("afghanistan-rada.md : fiche modifiée pendant la construction")):
         build(root, corpus, force=True)
     assert current_generation_name(root) == live and tree(root, lock=False) == before
     assert not list(root.glob(".building-*"))

@@ -71,7 +71,7 @@ def test_build_then_stats(tmp_path: Path, capsys):
     code, out, err = run(capsys, *build_args(index))
     assert code == 0, err
     generation = current_generation_name(index)
-    assert generation and f"{generation} en service : 6 documents" in out
+    assert generation and f"{generation} en service : 6 documents" in out
     assert "indexé 6/6" in err  # progress
 
     code, out, _ = run(capsys, *build_args(index))

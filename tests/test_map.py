@@ -100,7 +100,7 @@ def test_search_page_has_an_inline_svg_map_with_a_title_per_programme_country(cl
     assert svg["viewbox"] == load_asset().view_box
     countries = {name for p in programmes for name in p.countries} - {"Monde"}
     titles = {shape.select_one("title").get_text() for shape in svg.select(".map-country")}
-    assert titles == {f"{name} : 1 programme" for name in countries}
+    assert titles == {f"{name} : 1 programme" for name in countries}
     assert len(svg.select("a.map-country[href]")) == len(countries), "every programme country is a link"
     assert svg.select(".map-land path"), "other countries drawn as background"
     assert svg.select_one(".map-land")["aria-hidden"] == "true"
@@ -112,7 +112,7 @@ def test_counts_follow_the_query(client):
     assert shaded_codes(page) == {"BGD"}
     assert map_link(page, "AFG") is None, "a country without result for the query is not a link"
     mali = page.select_one('.map-svg .map-country[data-code="MLI"] title').get_text()
-    assert mali == "Mali : aucun programme pour cette recherche"
+    assert mali == "Mali : aucun programme pour cette recherche"
     assert len(shaded_codes(soup(client.get("/")))) == 29
 
 
@@ -133,14 +133,14 @@ def test_clicking_a_country_link_applies_the_filter(client):
     page = soup(client.get("/"))
     filtered = soup(client.get(map_link(page, "MLI")["href"]))
     assert filtered.select_one("#results-title").get_text(strip=True) == "1 programme"
-    assert "Pays : Mali" in filtered.select_one(".chips").get_text(" ", strip=True)
+    assert "Pays : Mali" in filtered.select_one(".chips").get_text(" ", strip=True)
 
 
 def test_selected_country_is_marked_and_its_link_removes_it(client):
     page = soup(client.get("/?country=Mali"))
     mali = map_link(page, "MLI")
     assert "is-selected" in mali["class"] and mali["aria-current"] == "true"
-    assert mali.select_one("title").get_text() == "Mali : 1 programme (filtre actif, activer pour le retirer)"
+    assert mali.select_one("title").get_text() == "Mali : 1 programme (filtre actif, activer pour le retirer)"
     assert mali["href"] == "/"
     assert "is-selected" not in map_link(page, "NER")["class"]
 
@@ -148,7 +148,7 @@ def test_selected_country_is_marked_and_its_link_removes_it(client):
 def test_monde_is_a_global_marker_not_a_country(client):
     page = soup(client.get("/"))
     world = page.select_one(".map-extra a.map-world")
-    assert world.get_text(" ", strip=True).startswith("Monde : 1 programme")
+    assert world.get_text(" ", strip=True).startswith("Monde : 1 programme")
     assert world["href"] == "/?country=Monde"
     assert "Monde" not in page.select_one(".map-svg").get_text()
     selected = soup(client.get("/?country=Monde")).select_one("a.map-world")
@@ -188,7 +188,7 @@ def hostile_client(tmp_path_factory: pytest.TempPathFactory):
 def test_everything_on_the_map_is_escaped(hostile_client):
     html = hostile_client.get("/").get_data(as_text=True)
     assert "<script>x</script>" not in html
-    assert "<title>Mali &lt;script&gt;x&lt;/script&gt; &amp; &#34;co&#34; : 1 programme</title>" in html
+    assert "<title>Mali &lt;script&gt;x&lt;/script&gt; &amp; &#34;co&#34; : 1 programme</title>" in html
     page = BeautifulSoup(html, "html.parser")
     link = map_link(page, "MLI")
     assert link["href"].startswith("/?country=Mali+%3Cscript%3E")

@@ -12,7 +12,7 @@ from indexer.build import protected_vocabulary
 from indexer.records import Programme
 from indexer.schema import FIELD_GAP, WeightedText, analyse_segments
 
-AWKWARD = "l’UE-OIM 10\u00a0000 porte-parole aujourd'hui J-J ; d’Afghanistan, Côte d’Ivoire — ODD 10.7"
+AWKWARD = "l’UE-OIM 10\u00a0000 porte-parole aujourd'hui J-J ; d’Afghanistan, Côte d’Ivoire — ODD 10.7"
 
 
 def _texts(programme: Programme) -> list[str]:

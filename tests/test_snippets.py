@@ -162,7 +162,7 @@ def test_objective_display_forms():
     assert pillar.display_text() == "Piliers d’action\u00a0: TITRE — Texte."
     assert ObjectiveItem("Objectif global", "Texte.").display_text() == "Objectif global\u00a0: Texte."
     assert ObjectiveItem("", "Texte.", "TITRE").display_text() == "TITRE — Texte."
-    assert ObjectiveItem("Les objectifs sont :", "Texte.").display_text() == "Les objectifs sont\u00a0: Texte."
+    assert ObjectiveItem("Les objectifs sont :", "Texte.").display_text() == "Les objectifs sont\u00a0: Texte."
 
 
 # --- countries and region ------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_a_synonym_made_of_stop_words_is_reported_with_its_line(tmp_path: Path):
     path = _write(tmp_path, "synonyms.yaml", "- [OIM, IOM]\n- [UE, eu]\n")
     with pytest.raises(CorpusError) as error:
         analysed_synonyms(read_synonyms(path), frozenset({"ue"}))
-    assert f"{path}:2: forme(s) faite(s) uniquement de mots vides, introuvables : « eu »" in str(error.value)
+    assert f"{path}:2: forme(s) faite(s) uniquement de mots vides, introuvables : « eu »" in str(error.value)
 
 
 def test_a_form_written_twice_in_one_group_is_searched_once():

@@ -97,7 +97,7 @@ def test_type_a_query_and_see_highlighted_results(page: Page) -> None:
     # The search box keeps the query; « Pourquoi ce résultat ? » opens and explains the match.
     expect(page.locator("#q")).to_have_value(QUERY)
     why = page.locator(".hit").first.locator("details.why")
-    why.locator("summary", has_text="Pourquoi ce résultat ?").click()
+    why.locator("summary", has_text="Pourquoi ce résultat ?").click()
     expect(why).to_have_attribute("open", "")
     expect(why.locator("li").first).to_contain_text("réintégration")
 

@@ -26,11 +26,11 @@ def screenshot(page: Page, name: str) -> None:
 def test_clicking_a_country_applies_the_country_filter(page: Page):
     page.goto("/")
     mali = page.locator('.map-svg a.map-country[data-code="MLI"]')
-    expect(mali).to_have_accessible_name("Mali : 1 programme")
+    expect(mali).to_have_accessible_name("Mali : 1 programme")
     screenshot(page, "all")
     mali.click()
     expect(page).to_have_url(re.compile(r"[?&]country=Mali(&|$)"))
-    expect(page.locator(".chips")).to_contain_text("Pays : Mali")
+    expect(page.locator(".chips")).to_contain_text("Pays : Mali")
     expect(page.locator("#results-title")).to_have_text("1 programme")
     selected = page.locator('.map-svg a.map-country[data-code="MLI"]')
     expect(selected).to_have_class(re.compile(r"\bis-selected\b"))
@@ -46,11 +46,11 @@ def test_enter_on_a_focused_country_applies_the_filter(page: Page):
         if afghanistan.evaluate("element => element === document.activeElement"):
             break
     expect(afghanistan).to_be_focused()
-    expect(page.locator(".map-caption")).to_have_text("Afghanistan : 1 programme")
+    expect(page.locator(".map-caption")).to_have_text("Afghanistan : 1 programme")
     screenshot(page, "focus")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"\?q=Afghanistan&country=Afghanistan$"))
-    expect(page.locator(".chips")).to_contain_text("Pays : Afghanistan")
+    expect(page.locator(".chips")).to_contain_text("Pays : Afghanistan")
 
 
 def test_map_scales_down_to_a_narrow_screen(page: Page):

@@ -145,7 +145,7 @@ def test_unexpected_error_is_a_plain_500_without_trace(index_root: Path, path: s
     for leak in ("secret detail", "/etc/passwd", "0xdeadbeef", "internal-key", "RuntimeError", "KeyError"):
         assert leak not in text
     message = json_of(response)["error"] if json_body else text
-    assert "Erreur interne : la recherche n’a pas pu aboutir." in message
+    assert "Erreur interne : la recherche n’a pas pu aboutir." in message
     assert_security_headers(response)
     assert any("unexpected error" in record.getMessage() for record in caplog.records)  # logged, not shown
 

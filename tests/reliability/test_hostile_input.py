@@ -57,7 +57,7 @@ HOSTILE_QUERIES: list[tuple[str, str, str | None]] = [
     ("colon", ":", "Deux-points"),
     ("star", "*", "Joker"),
     ("tilde", "~", None),
-    ("all-operators", 'AND OR NOT - " ((( ) : * ~', None),
+    ("all-operators", 'AND OR NOT - " ((( ) : * ~', None),
     ("unbalanced-quote", '"migrants de retour', "Guillemet non fermé"),
     ("unbalanced-quotes-3", 'a "b" "c', "Guillemet non fermé"),
     ("unbalanced-open-paren", "(migrants OU retour", "Parenthèse non fermée"),
@@ -148,7 +148,7 @@ def test_query_over_the_app_limit_is_truncated_and_the_page_says_so(client: Flas
     response, seconds = get(client, path, {"q": text})
     said = check_answer(response, path, seconds)
     assert response.status_code == 200
-    assert f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte." in said
+    assert f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte." in said
     if path == "/api/search":
         assert json_of(response)["total"] > 0  # the first 500 characters were searched
 
@@ -320,7 +320,7 @@ def test_parser_survives_deep_nesting(depth: int, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(search_app.query_parser, "MAX_QUERY_CHARS", 100_000)
     parsed = parse_query("(" * depth + "migrants OU retour" + ")" * depth)
     assert parsed.understood_as == "migrants OU retour"
-    assert (f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées." in parsed.notices) == (
+    assert (f"Parenthèses imbriquées au-delà de {MAX_DEPTH} niveaux : ignorées." in parsed.notices) == (
         depth > MAX_DEPTH
     )
 
@@ -452,7 +452,7 @@ def test_html_in_a_record_is_text_on_the_results_page(html_client: FlaskClient):
 def test_html_in_a_record_is_text_in_chips(html_client: FlaskClient):
     page = html_client.get("/", query_string=[("region", "<i>Atlantide</i>"), ("q", "zorglub")])
     text = body_text(page)
-    assert "Région : &lt;i&gt;Atlantide&lt;/i&gt;" in text
+    assert "Région : &lt;i&gt;Atlantide&lt;/i&gt;" in text
     assert_safe_html(text, *XSS, "<i>Atlantide</i>")
 
 

@@ -316,7 +316,7 @@ def test_corpus_problem_fails_the_build_and_leaves_the_served_index_untouched(
     assert "Corpus invalide" in result.stderr
     assert "l’index en service est inchangé" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert "en service :" not in result.stdout
+    assert "en service :" not in result.stdout
     assert snapshot(index_copy) == before  # CURRENT and every generation file, byte for byte and mtime
     assert (index_copy / POINTER_NAME).read_text(encoding="utf-8").strip() == served
     health = client.get("/healthz")

@@ -38,7 +38,7 @@ LOAD_SECONDS = 16.0
 PAUSE_SECONDS = 1.5
 REQUEST_TIMEOUT = 30.0
 DISTINCTIVE = "quetzalcoatl"
-BUILT_RE = re.compile(r"^(gen-\S+) en service : (\d+) documents", re.MULTILINE)
+BUILT_RE = re.compile(r"^(gen-\S+) en service : (\d+) documents", re.MULTILINE)
 
 
 def free_port() -> int:
