@@ -278,3 +278,24 @@ def check_unique_ids(programmes: Iterable[Located], problems: list[CorpusProblem
             )
         else:
             seen[programme.id] = programme.path
+
+
+def yaml_sections(
+    path: Path, root: yaml.Node | None, allowed: tuple[str, ...], problems: list[CorpusProblem]
+) -> dict[str, yaml.Node]:
+    """The top-level sections of a reviewed YAML file; a problem (file, line) for anything but a
+    table of the ``allowed`` sections."""
+    if root is None:
+        return {}
+    names = " et ".join(f"« {name} »" for name in allowed)
+    if not isinstance(root, yaml.MappingNode):
+        problems.append(CorpusProblem(str(path), 1, None, f"le fichier doit être une table aux sections {names}"))
+        return {}
+    sections = {}
+    for key, value in root.value:
+        if key.value in allowed:
+            sections[key.value] = value
+        else:
+            message = f"section inconnue « {key.value} » (attendu\u00a0: {', '.join(allowed)})"
+            problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
+    return sections

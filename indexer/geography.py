@@ -20,7 +20,7 @@ import pycountry
 import yaml
 
 from indexer.analysis import fold
-from indexer.corpus import CorpusError, CorpusProblem
+from indexer.corpus import CorpusError, CorpusProblem, yaml_sections
 from indexer.records import Programme
 from indexer.slugs import facet_key
 
@@ -102,24 +102,6 @@ def _entries(path: Path, node: yaml.Node, section: str, problems: list[CorpusPro
     return entries
 
 
-def _sections(path: Path, root: yaml.Node | None, problems: list[CorpusProblem]) -> dict[str, yaml.Node]:
-    """The file's top-level sections; a problem for anything but a mapping of known sections."""
-    if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        message = "le fichier doit être une table aux sections « aliases » et « global »"
-        problems.append(CorpusProblem(str(path), 1, None, message))
-        return {}
-    sections = {}
-    for key, value in root.value:
-        if key.value in SECTIONS:
-            sections[key.value] = value
-        else:
-            message = f"section inconnue « {key.value} » (attendu : {', '.join(SECTIONS)})"
-            problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
-    return sections
-
-
 def load_gazetteer(path: Path) -> Gazetteer:
     """Read and validate the exceptions file; raise CorpusError listing every problem."""
     problems: list[CorpusProblem] = []
@@ -127,7 +109,7 @@ def load_gazetteer(path: Path) -> Gazetteer:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise CorpusError([CorpusProblem(str(path), None, None, f"fichier illisible : {error}")]) from error
-    sections = _sections(path, root, problems)
+    sections = yaml_sections(path, root, SECTIONS, problems)
     aliases: dict[str, str] = {}
     for name, code, line in _entries(path, sections["aliases"], "aliases", problems) if "aliases" in sections else []:
         country = pycountry.countries.get(alpha_3=code.upper()) if len(code) == 3 else None

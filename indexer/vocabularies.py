@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from indexer.analysis import fold
-from indexer.corpus import CorpusError, CorpusProblem
+from indexer.corpus import CorpusError, CorpusProblem, yaml_sections
 from indexer.geography import english_names
 from indexer.records import Programme
 from indexer.slugs import facet_key
@@ -122,19 +122,7 @@ def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
 
 def _english_sections(path: Path, root: yaml.Node | None, problems: Problems) -> dict[str, yaml.Node]:
     """The top-level sections of ``english.yaml``; a problem for anything but a table of known sections."""
-    if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        message = "le fichier doit être une table aux sections « countries » et « terms »"
-        problems.append(CorpusProblem(str(path), 1, None, message))
-        return {}
-    sections = {}
-    for key, value in root.value:
-        if key.value in ENGLISH_SECTIONS:
-            sections[key.value] = value
-        else:
-            message = f"section inconnue « {key.value} » (attendu : {', '.join(ENGLISH_SECTIONS)})"
-            problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
+    sections = yaml_sections(path, root, ENGLISH_SECTIONS, problems)
     if "terms" in sections and not isinstance(sections["terms"], yaml.SequenceNode):
         line = sections.pop("terms").start_mark.line + 1
         problems.append(CorpusProblem(str(path), line, "terms", "« terms » doit être une liste de groupes"))
