@@ -46,6 +46,8 @@ _ELISION_RE = re.compile(r"^(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'", re.I
 _HYPHEN_SPLIT_RE = re.compile(f"[{_HYPHENS}]")
 #: « de l est » typed without the apostrophe: the space becomes one (same length, offsets kept).
 _LONE_L_EST_RE = re.compile(r"(?<=\b[lL]) (?=[eE][sS][tT]\b)")
+_L_EST_RE = re.compile(r"l est", re.IGNORECASE)  # a quick look before the exact pattern
+_ODD_APOSTROPHE_RE = re.compile("[’ʼ‘`´]")
 _NUMBER_SPACES_RE = re.compile(r"[\u00a0\u202f]")
 
 #: Snowball's French stop words as the analyser decides them (accented forms).
@@ -57,7 +59,7 @@ Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joine
 
 def east_after_lone_l(text: str) -> str:
     """« de l est » (apostrophe left out) written « de l'est »: one character for one, offsets kept."""
-    return _LONE_L_EST_RE.sub("'", text)
+    return _LONE_L_EST_RE.sub("'", text) if _L_EST_RE.search(text) else text
 
 
 def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterator[Word]:
@@ -69,7 +71,9 @@ def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterato
     Offsets always point into ``value`` as given.
     """
     pos = start_pos
-    value = east_after_lone_l(value.translate(_APOSTROPHE_MAP))
+    if _ODD_APOSTROPHE_RE.search(value):
+        value = value.translate(_APOSTROPHE_MAP)
+    value = east_after_lone_l(value)
     for match in _TOKEN_RE.finditer(value):
         word, start, end = match.group(0), match.start() + start_char, match.end() + start_char
         if word.isalpha():  # the common case: no apostrophe, hyphen, digit or format character

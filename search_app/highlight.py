@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -48,15 +49,21 @@ class _Words:
 
     @classmethod
     def of(cls, text: str) -> _Words:
-        runs = list(_WORD_RE.finditer(text))
-        counted = [0]
-        for run in runs:
-            counted.append(counted[-1] + bool(_LETTER_RE.search(run.group())))
-        return cls([r.start() for r in runs], [r.end() for r in runs], counted)
+        """The words of ``text`` (cached: the same hits come back across searches)."""
+        return _words_of(text)
 
     def between(self, first: int, last: int) -> int:
         """Real words (not lone punctuation) among words ``first`` to ``last`` (exclusive)."""
         return self.counted[last] - self.counted[first]
+
+
+@lru_cache(maxsize=4096)
+def _words_of(text: str) -> _Words:
+    runs = list(_WORD_RE.finditer(text))
+    counted = [0]
+    for run in runs:
+        counted.append(counted[-1] + bool(_LETTER_RE.search(run.group())))
+    return _Words([r.start() for r in runs], [r.end() for r in runs], counted)
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,10 @@ def _phrase_matches(tokens: list[tuple[str, int, int, int]], terms: QueryTerms) 
     found: list[Match] = []
     for phrase, typed in terms.phrases:
         size = len(phrase)
+        first = phrase[0]
         for index in range(len(tokens) - size + 1):
+            if tokens[index][0] not in first:
+                continue
             window = tokens[index : index + size]
             in_order = all(t[0] in alts for t, alts in zip(window, phrase, strict=True))
             if in_order and window[-1][3] - window[0][3] <= 3 * size:

@@ -125,21 +125,7 @@ class QueryBuilder:
         if not required:
             required = [wq.Every()]
         base = required[0] if len(required) == 1 else wq.And(required)
-        near = self._adjacent(node) if positive and len(required) > 1 else None
-        if near is not None:  # the same programmes, those holding the words side by side first
-            base = wq.Or([base, near])
         return wq.AndNot(base, wq.Or(excluded)) if excluded else base
-
-    def _adjacent(self, node: And) -> wq.Query | None:
-        """The phrase of an AND's plain words (« infrastructures communautaires »), scored as a bonus.
-
-        Every programme holding the phrase holds each word, so adding it to the AND changes the
-        order only: words side by side rank before words apart.
-        """
-        plain = [c for c in node.children if isinstance(c, Word) and not (c.field or c.prefix or c.fuzzy)]
-        if len(plain) < 2:
-            return None
-        return self._text(" ".join(c.text for c in plain), (CONTENT_FIELD,), QueryTerms(), positive=False)
 
     def _word(self, node: Word, terms: QueryTerms, positive: bool) -> wq.Query | None:
         if node.prefix:

@@ -225,6 +225,7 @@ class Evaluator:
         self.size = reader.doc_count_all()
         self.B = weighting.B
         self.K1 = weighting.K1
+        self._read: dict[tuple[str, bytes], Postings] = {}
 
     def run(self, query: wq.Query, scored: bool = True) -> Matches:
         """The matching documents of ``query`` (and their scores if ``scored``)."""
@@ -273,6 +274,14 @@ class Evaluator:
                 result.scores += other.scores
         return _only_matching(result) if combine is np.logical_and else result
 
+    def _postings(self, fieldname: str, tbytes: bytes) -> Postings:
+        """A term's postings, read once per evaluation (a phrase reads its words' lists again)."""
+        key = (fieldname, tbytes)
+        postings = self._read.get(key)
+        if postings is None:
+            postings = self._read[key] = read_postings(self.reader, fieldname, tbytes)
+        return postings
+
     def _at_least(self, subqueries, needed: int, scored: bool) -> Matches:
         """Documents matching ``needed`` of the subqueries or more, scored as their Or."""
         result = self._empty(scored)
@@ -308,7 +317,7 @@ class Evaluator:
         tbytes = self._bytes(fieldname, text)
         if tbytes is None:
             return self._empty(scored)
-        postings = read_postings(self.reader, fieldname, tbytes)
+        postings = self._postings(fieldname, tbytes)
         result = self._empty(scored)
         result.mask[postings.ids] = True
         if scored:
@@ -325,7 +334,7 @@ class Evaluator:
         words = [self._bytes(fieldname, word) for word in query.words]
         if not words or any(w is None or (fieldname, w) not in self.reader for w in words):
             return self._empty(scored)
-        lists = [read_postings(self.reader, fieldname, w) for w in words]
+        lists = [self._postings(fieldname, w) for w in words]
         candidates = np.ones(self.size, dtype=bool)
         for postings in lists:
             present = np.zeros(self.size, dtype=bool)
