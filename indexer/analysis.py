@@ -28,7 +28,7 @@ from indexer.french_rules import NOUNS_AFTER_ELISION, STOP_WORDS
 
 #: Bump when the analyser's output changes: indexes built with another version
 #: are refused by the web app until rebuilt.
-ANALYZER_VERSION = "fr-4"
+ANALYZER_VERSION = "fr-5"
 
 #: Apostrophes read as one: typewriter, typographic, modifier letter (U+02BC), left quote
 #: (U+2018), grave and acute accents used as apostrophes. Mapped one character to one, so

@@ -84,6 +84,11 @@ def number_term(word: str) -> str:
     return _NOT_NUMBER_CHARS_RE.sub("", unidecode(word).replace(",", ".")).strip(".")
 
 
+def is_stop_word(lower: str, folded: str) -> bool:
+    """A stop word as written (accented form), or written without accents like one (« meme », « etait »)."""
+    return lower in STOP_WORDS or (lower == folded and folded in _FOLDED_STOP_WORDS)
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> object:
     import snowballstemmer
@@ -189,9 +194,9 @@ class FrenchWords:
         if name is not None:
             return name.upper()
         lower = word.lower()
-        if lower in STOP_WORDS:
-            return ""
         folded = unidecode(lower)
+        if is_stop_word(lower, folded):
+            return ""
         if folded in self.protected and word[0].isupper():
             return folded.upper()
         return self._ordinary(lower)
@@ -212,7 +217,7 @@ class FrenchWords:
             return (term,) if term else ()
         lower = word.lower()
         folded = unidecode(lower)
-        if lower in STOP_WORDS or (lower == folded and folded in _FOLDED_STOP_WORDS):
+        if is_stop_word(lower, folded):
             return ()
         lexicon = lexicon or Lexicon()
         found: list[str] = []
