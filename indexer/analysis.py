@@ -23,7 +23,7 @@ from whoosh.analysis import Filter, Token, Tokenizer
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.reading import IndexReader
 
-from indexer.french import FORMAT_CHARS, FrenchWords, Lexicon, clean_word, fold
+from indexer.french import FORMAT_CHARS, FrenchWords, Lexicon, clean_word, fold, is_stop_word
 from indexer.french_rules import NOUNS_AFTER_ELISION, STOP_WORDS
 
 #: Bump when the analyser's output changes: indexes built with another version
@@ -172,7 +172,7 @@ class FrenchWordFilter(Filter):
             if text:
                 token.text = text
                 yield token
-            elif clean_word(token.text).lower() in STOP_WORDS and not token.removestops:
+            elif not token.removestops and is_stop_word(clean_word(token.text).lower(), fold(token.text)):
                 token.stopped = True
                 yield token
 
