@@ -28,7 +28,7 @@ from indexer.french_rules import NOUNS_AFTER_ELISION, STOP_WORDS
 
 #: Bump when the analyser's output changes: indexes built with another version
 #: are refused by the web app until rebuilt.
-ANALYZER_VERSION = "fr-5"
+ANALYZER_VERSION = "fr-6"
 
 #: Apostrophes read as one: typewriter, typographic, modifier letter (U+02BC), left quote
 #: (U+2018), grave and acute accents used as apostrophes. Mapped one character to one, so
@@ -47,7 +47,6 @@ _HYPHEN_SPLIT_RE = re.compile(f"[{_HYPHENS}]")
 #: « de l est » typed without the apostrophe: the space becomes one (same length, offsets kept).
 _LONE_L_EST_RE = re.compile(r"(?<=\b[lL]) (?=[eE][sS][tT]\b)")
 _L_EST_RE = re.compile(r"l est", re.IGNORECASE)  # a quick look before the exact pattern
-_ODD_APOSTROPHE_RE = re.compile("[’ʼ‘`´]")
 _NUMBER_SPACES_RE = re.compile(r"[\u00a0\u202f]")
 
 #: Snowball's French stop words as the analyser decides them (accented forms).
@@ -55,6 +54,17 @@ FRENCH_STOP_WORDS: frozenset[str] = STOP_WORDS
 
 
 Word = tuple[str, int, int, int, bool, str]  # text, start, end, position, joined, original
+
+
+def straight_apostrophes(text: str) -> str:
+    """Every apostrophe of :data:`_APOSTROPHE_MAP` as « ' » (one character for one; ``str.replace``
+    is many times faster than ``str.translate`` with a table)."""
+    if text.isascii():
+        return text.replace("`", "'")
+    for odd in "’ʼ‘`´":
+        if odd in text:
+            text = text.replace(odd, "'")
+    return text
 
 
 def east_after_lone_l(text: str) -> str:
@@ -71,9 +81,7 @@ def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterato
     Offsets always point into ``value`` as given.
     """
     pos = start_pos
-    if _ODD_APOSTROPHE_RE.search(value):
-        value = value.translate(_APOSTROPHE_MAP)
-    value = east_after_lone_l(value)
+    value = east_after_lone_l(straight_apostrophes(value))
     for match in _TOKEN_RE.finditer(value):
         word, start, end = match.group(0), match.start() + start_char, match.end() + start_char
         if word.isalpha():  # the common case: no apostrophe, hyphen, digit or format character
@@ -236,26 +244,43 @@ def lexicon_of(reader: IndexReader, fieldname: str, ordinary_names: Iterable[str
     return Lexicon.from_terms(accented, ordinary_names)
 
 
+#: A word's tokens relative to the word: (text, start, end, position offset, joined, original).
+WordParts = tuple[tuple[str, int, int, int, bool, str], ...]
+#: Words with an apostrophe, hyphen or digit whose parts :class:`TermSpans` keeps.
+MAX_CACHED_PARTS = 200_000
+
+
 class TermSpans:
     """The analyser's terms with their character spans, computed without Token objects.
 
     The tokenizer's words through :meth:`FrenchWords.term` (cached per word): what
-    :func:`french_analyzer` gives, used to index and to highlight.
+    :func:`french_analyzer` gives, used to index and to highlight. A plain word takes a
+    fast path; any other word (« l'option », « UE-OIM », « 10.7 ») is cut by
+    :func:`french_words` once and its parts are cached, as its tokens depend on it alone.
     """
 
     def __init__(self, analyzer: CompositeAnalyzer) -> None:
         self.words = words_of(analyzer)
         self.term = self.words.term
+        self._parts: dict[str, WordParts] = {}
+
+    def parts(self, word: str) -> WordParts:
+        """The tokens of one non-plain word, relative to it (see :func:`french_words`)."""
+        found = self._parts.get(word)
+        if found is None:
+            found = tuple(french_words(word))
+            if len(self._parts) < MAX_CACHED_PARTS:
+                self._parts[word] = found
+        return found
 
     def positions(self, text: str, start_pos: int = 0, forms: Counter[str] | None = None) -> Iterator[tuple[str, int]]:
         """(term, position) of every token the analyser indexes (joined forms included).
 
         ``forms``, when given, counts every written word (stop words included, joined forms not).
-        Plain words take a fast path; the others go through :func:`french_words` one by one.
         """
         pos = start_pos
         term_of = self.term
-        for word in _TOKEN_RE.findall(text.translate(_APOSTROPHE_MAP)):
+        for word in _TOKEN_RE.findall(east_after_lone_l(straight_apostrophes(text))):
             if word.isalpha():
                 if forms is not None:
                     forms[word] += 1
@@ -264,21 +289,34 @@ class TermSpans:
                     yield term, pos
                 pos += 1
                 continue
-            for part, _, _, part_pos, joined, original in french_words(word, pos):
+            base = pos
+            for part, _, _, offset, joined, original in self.parts(word):
                 if not joined:
-                    pos = part_pos + 1
+                    pos = base + offset + 1
                     if forms is not None:
                         forms[original] += 1
                 term = term_of(part)
                 if term:
-                    yield term, part_pos
+                    yield term, base + offset
 
     def __call__(self, text: str) -> list[tuple[str, int, int, int]]:
         """(term, start, end, position) of every non-joined, non-stop token of ``text``."""
         spans = []
-        for word, start, end, pos, joined, _ in french_words(text):
-            if not joined:
-                term = self.term(word)
+        term_of = self.term
+        pos = 0
+        for match in _TOKEN_RE.finditer(east_after_lone_l(straight_apostrophes(text))):
+            word = match.group()
+            if word.isalpha():
+                term = term_of(word)
                 if term:
-                    spans.append((term, start, end, pos))
+                    spans.append((term, match.start(), match.end(), pos))
+                pos += 1
+                continue
+            base, at = pos, match.start()
+            for part, start, end, offset, joined, _ in self.parts(word):
+                if not joined:
+                    pos = base + offset + 1
+                    term = term_of(part)
+                    if term:
+                        spans.append((term, at + start, at + end, base + offset))
         return spans

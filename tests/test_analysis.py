@@ -457,3 +457,28 @@ def test_term_spans_index_exactly_what_the_analyser_does(programmes, analyzer):
             highlighted = [(t.text, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)
                            if not t.joined]
             assert [(term, start, end) for term, start, end, _ in spans(text)] == highlighted
+
+
+TRICKY_TEXTS = (
+    *SAMPLES,
+    "la Corne de l est, l’Est et l'EST ; de l est encore",
+    "Côte-d’Ivoire, Côte-d'Ivoire, Guinée-Bissau, J-J, jusqu’à lorsqu'il qu’on",
+    "l‘OIM, lʼOIM, l`OIM, l´OIM ; réin\u00adtégration, ré\u200bintégration",
+    "10 000, 10\u00a0000, 2,5 %, 10.7 ; aujourd'hui c'est l'aide d'urgence",
+)
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_term_spans_fast_paths_equal_the_analyser(analyzer, text):
+    """Plain words, cached word parts (elisions, compounds, numbers) and odd apostrophes give
+    the analyser's own tokens, on the first call and again from the cache."""
+    from indexer.analysis import TermSpans
+
+    spans = TermSpans(analyzer)
+    expected_positions = [(t.text, t.pos) for t in analyzer(text, positions=True)]
+    expected_spans = [(t.text, t.startchar, t.endchar, t.pos) for t in analyzer(text, positions=True, chars=True)
+                      if not t.joined]
+    for _ in range(2):
+        assert list(spans.positions(text)) == expected_positions
+        assert spans(text) == expected_spans
+    assert [pos - 100 for _, pos in spans.positions(text, 100)] == [pos for _, pos in expected_positions]
