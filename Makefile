@@ -11,7 +11,7 @@ export SEARCH_INDEX_DIR ?= var/index
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help install index run dev test lint bench browser clean
+.PHONY: help install index run dev test test-fast lint bench browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,12 +41,15 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
-lint: install ## ruff
+lint: install ## ruff, then mypy on indexer/ and search_app/
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
-test: install browser ## lint, then the whole test suite (browser tests included)
-	$(BIN)/ruff check .
+test: lint browser ## lint, then the whole test suite (browser tests included)
 	$(BIN)/python -m pytest
+
+test-fast: lint ## the inner loop: every test but the browser and load tests
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'

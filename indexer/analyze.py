@@ -65,17 +65,23 @@ def index_tokens(analyzer: CompositeAnalyzer, text: str) -> list[Token]:
     Through the Whoosh chain, which gives offsets: the same terms and positions as :func:`index_terms`.
     """
     return [
-        {"term": t.text, "start": t.startchar, "end": t.endchar, "position": t.pos, "joined": t.joined}
+        {
+            "term": t.text,
+            "start": t.startchar,
+            "end": t.endchar,
+            "position": t.pos,
+            "joined": getattr(t, "joined", False),  # set by FrenchTokenizer, unknown to Token's stub
+        }
         for t in analyzer(text, positions=True, chars=True)
     ]
 
 
-def query_terms(analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon) -> list[str]:
+def query_terms(analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon | None) -> list[str]:
     """Every term a search for ``text`` looks up: all alternatives of each word, word by word."""
     return [term for alternatives, _ in query_positions(analyzer, text, lexicon) for term in alternatives]
 
 
-def query_tokens(analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon) -> list[Token]:
+def query_tokens(analyzer: CompositeAnalyzer, text: str, lexicon: Lexicon | None) -> list[Token]:
     """The alternatives a search for ``text`` looks up at each position (stop words give none)."""
     return [
         {"position": position, "alternatives": list(alternatives)}

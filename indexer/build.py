@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from whoosh import index as whoosh_index
 from whoosh.analysis.analyzers import CompositeAnalyzer
@@ -258,7 +259,7 @@ def _group_forms(
 def _gap_clash(group: FormGroup, text: str, positions: list[int], kept: dict[str, object]) -> list[CorpusProblem]:
     """A problem when ``text`` has the words of a form kept before but other gaps: a search for either
     looks the words up with its own gaps, so the second form would never be searched."""
-    kept_positions: list[int] = kept["positions"]  # type: ignore[assignment]
+    kept_positions = cast(list[int], kept["positions"])  # a form dict of analysed_synonyms
     if [p - positions[0] for p in positions] == [p - kept_positions[0] for p in kept_positions]:
         return []  # the same form written otherwise (« organisation », « organisations »): left out
     message = f"« {text} » a les mots de « {kept['text']} » (mots vides mis à part) : une seule des deux formes sert"

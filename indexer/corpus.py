@@ -32,8 +32,11 @@ _FIELD_RE = re.compile(r"^(\w+):")
 class Located(Protocol):
     """Anything read from a record file: its id and the file's path."""
 
-    id: str
-    path: str
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ def _validate(path: Path, header: dict, lines: list[str], body: str, problems: l
         title=header["title"].strip(),
         region=header["region"].strip(),
         countries=tuple(c.strip() for c in countries or ()),
-        status=status.strip(),  # type: ignore[union-attr]
+        status=str(status).strip(),  # a text: checked above
         description=tuple(normalise_space(p) for p in description),
         objectives=objectives or (),
         notes=tuple(notes or ()),

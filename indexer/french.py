@@ -34,6 +34,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from unidecode import unidecode
 
@@ -90,7 +91,7 @@ def is_stop_word(lower: str, folded: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> object:
+def _stemmer() -> Any:  # snowballstemmer ships no types
     import snowballstemmer
 
     return snowballstemmer.stemmer("french")
@@ -100,7 +101,7 @@ def _stemmer() -> object:
 def family_stem(lower: str) -> str:
     """Snowball's stem of a lower-case word (accents kept), with irregular families merged."""
     lower = WORD_OVERRIDES.get(lower, lower)
-    stem: str = _stemmer().stemWord(lower)  # type: ignore[attr-defined]
+    stem: str = _stemmer().stemWord(lower)
     stem = STEM_OVERRIDES.get(stem) or STEM_OVERRIDES.get(unidecode(stem), stem)
     for pattern, replacement in GENDER_RULES:
         if pattern.search(stem):
@@ -162,7 +163,8 @@ class FrenchWords:
         return {"protected": self.protected}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.protected = state["protected"]  # type: ignore[assignment]
+        protected = state["protected"]
+        self.protected = protected if isinstance(protected, frozenset) else frozenset()
         self._terms = {}
 
     def __eq__(self, other: object) -> bool:

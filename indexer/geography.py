@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import pycountry
 import yaml
 
 from indexer.analysis import fold
 from indexer.corpus import CorpusError, CorpusProblem, yaml_sections
-from indexer.records import Programme
 from indexer.slugs import facet_key
 
 COUNTRY_CODES_NAME = "country_codes.yaml"
@@ -63,6 +63,16 @@ def english_names(code: str) -> list[str]:
     if official and not any(fold(name) in fold(official) for name in names):
         names.append(official)
     return list(dict.fromkeys(names))
+
+
+class NamedCountries(Protocol):
+    """A record (or its summary) naming countries, read from a file."""
+
+    @property
+    def countries(self) -> tuple[str, ...]: ...
+
+    @property
+    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,7 @@ def _name_line(path: str, name: str) -> int | None:
     return start + 1
 
 
-def country_codes(programmes: Iterable[Programme], gazetteer: Gazetteer) -> dict[str, str]:
+def country_codes(programmes: Iterable[NamedCountries], gazetteer: Gazetteer) -> dict[str, str]:
     """Every country name of the corpus → alpha-3 (or :data:`GLOBAL`); CorpusError for unknown names."""
     codes: dict[str, str] = {}
     problems: list[CorpusProblem] = []

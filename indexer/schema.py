@@ -25,10 +25,12 @@ notes         1.0    notes such as the Libya asterisk note
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
+from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
 
 from indexer.analysis import TermSpans, french_analyzer
 
@@ -107,12 +109,16 @@ class WeightedText(TEXT):
         """This field's analyser as a :class:`TermSpans` (built once per process)."""
         spans = self.__dict__.get("_term_spans")
         if spans is None:
+            if not isinstance(self.analyzer, CompositeAnalyzer):
+                raise TypeError("a pre-analysed field needs the French analyser")
             spans = self.__dict__["_term_spans"] = TermSpans(self.analyzer)
         return spans
 
-    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float, bytes], Any, None]:
         if not isinstance(value, AnalysedText):
             value = analyse_segments(self.spans(), [(value, 1.0)] if isinstance(value, str) else value)
+        if not isinstance(self.format, Positions):
+            raise TypeError("a pre-analysed field stores positions")
         boost = self.format.field_boost
         encode = self.format.encode
         for term, (positions, weight) in value.items():

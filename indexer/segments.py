@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from whoosh import index as whoosh_index
 from whoosh.writing import PostingPool, SegmentWriter
@@ -100,7 +100,8 @@ def _write_segment(index_dir: Path, records: Sequence[RecordSummary]) -> tuple[A
             if programme is None or digest != summary.digest:  # the digest covers the id too
                 raise RecordChanged(f"{summary.path} : fiche modifiée pendant la construction")
             document = documents.document_for(programme, record)
-            document[CONTENT_FIELD] = analyse_segments(spans, document[CONTENT_FIELD], forms)  # type: ignore[arg-type]
+            segments = cast(list[tuple[str, float]], document[CONTENT_FIELD])  # content_segments()
+            document[CONTENT_FIELD] = analyse_segments(spans, segments, forms)
             writer.add_document(**document)
             advance()
         return writer._finalize_segment(), forms

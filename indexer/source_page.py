@@ -97,7 +97,10 @@ def _is_item(group: list[str]) -> bool:
 
 
 def _item(group: list[str], section: str) -> ObjectiveItem:
-    first = normalise_space(_LIST_ITEM_RE.match(group[0]).group("text"))  # type: ignore[union-attr]
+    item = _LIST_ITEM_RE.match(group[0])
+    if item is None:
+        raise ValueError(f"not a list item: {group[0]!r}")
+    first = normalise_space(item.group("text"))
     rest = normalise_space(" ".join(group[1:]))
     if rest:
         return ObjectiveItem(section=section, heading=first, text=rest)

@@ -45,8 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.config[name] = os.environ[variable]
     if test_config:
         app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's settings, not on the base
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # (the provider is Flask's default here)
 
     from search_app import api, commands, errors, security, views
     from search_app.analytics import Recorder

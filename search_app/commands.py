@@ -28,7 +28,8 @@ def report_command(days: int) -> None:
     )
     for title, rows in sections:
         click.echo(f"\n{title}")
-        for label, count in rows or [("(aucune)", "")]:
+        shown: list[tuple[str, int | str]] = list(rows) or [("(aucune)", "")]
+        for label, count in shown:
             click.echo(f"  {count!s:>6}  {label}")
 
 

@@ -114,7 +114,8 @@ def country_map(
     codes = {facet_key(name): code for name, code in country_codes.items()}
     by_key = {facet_key(link.value): link for link in links}
     shapes: dict[str, CountryShape] = {}
-    world, off_map = [], []
+    world: list[FacetLink] = []
+    off_map: list[FacetLink] = []
     for name, code in country_codes.items():
         link = by_key.get(facet_key(name))
         if code == GLOBAL or code not in asset.outlines:

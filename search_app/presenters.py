@@ -112,11 +112,12 @@ def shows_understood_as(page: SearchPage) -> bool:
     return bool(page.understood_as) and page.understood_as.replace(" ET ", " ") != typed
 
 
-def results_context(page: SearchPage) -> dict[str, object]:
-    """Everything the results template shows besides the request itself."""
+def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None = None) -> dict[str, object]:
+    """Everything the results template shows besides the request itself (``facets`` from
+    :func:`facet_links` when the caller already has them)."""
     return {
         "page": page,
-        "facets": facet_links(page),
+        "facets": facets if facets is not None else facet_links(page),
         "chips": chips(page),
         "hidden_filters": selected_values(page),
         "clear_url": clear_url(page),

@@ -257,7 +257,8 @@ class SynonymTable:
         while index < len(children):
             run = self._longest_run(children, index, analyzer, lexicon)
             if run > 1:
-                merged.append(Phrase(" ".join(c.text for c in children[index : index + run])))  # type: ignore[union-attr]
+                words = [c for c in children[index : index + run] if isinstance(c, Word)]  # _longest_run: all Words
+                merged.append(Phrase(" ".join(w.text for w in words)))
                 index += run
             else:
                 merged.append(children[index])

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pickle import dumps, loads
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.matching import Matcher
 from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -186,7 +187,7 @@ def _read_blocks(
     return np.cumsum(ids), np.array(weights, dtype=np.float64)
 
 
-def _read_slowly(matcher, blocks: list[tuple[int, bytes, bool]], count: int) -> tuple[np.ndarray, np.ndarray]:
+def _read_slowly(matcher: Matcher, blocks: list[tuple[int, bytes, bool]], count: int) -> tuple[np.ndarray, np.ndarray]:
     """Any other matcher (inlined postings): step through it (values kept as one block)."""
     ids: list[int] = []
     weights: list[float] = []
@@ -239,31 +240,32 @@ class Evaluator:
             return self._empty(scored)
         if getattr(query, "boost", 1.0) != 1.0:
             raise Unsupported(f"boost in {query!r}")
-        kind = type(query)
-        if kind is wq.Term:
+        if type(query) is wq.Term:
             return self._term(query.fieldname, query.text, scored)
-        if kind is wq.Phrase:
+        if type(query) is wq.Phrase:
             return self._phrase(query, scored)
-        if kind is wq.And:
+        if type(query) is wq.And:
             return self._compound(query.subqueries, scored, np.logical_and)
-        if kind is wq.Or:
+        if type(query) is wq.Or:
             if query.scale:
                 raise Unsupported(f"scaled Or {query!r}")
             if query.minmatch > 1:
                 return self._at_least(query.subqueries, query.minmatch, scored)
             return self._compound(query.subqueries, scored, np.logical_or)
-        if kind is wq.AndNot:
+        if type(query) is wq.AndNot:
             base = self._node(query.a, scored)
             base.mask &= ~self._node(query.b, False).mask
             return _only_matching(base)
-        if kind is wq.Not:  # InverseMatcher: every other document, weight 1
+        if type(query) is wq.Not:  # InverseMatcher: every other document, weight 1
             mask = ~self._node(query.query, False).mask
             return Matches(mask, mask.astype(np.float64) if scored else None)
-        if kind is wq.Every and query.fieldname in (None, "", "*"):
+        if type(query) is wq.Every and query.fieldname in (None, "", "*"):
             return Matches(np.ones(self.size, dtype=bool), np.ones(self.size) if scored else None)
         raise Unsupported(f"query {query!r}")
 
-    def _compound(self, subqueries, scored: bool, combine) -> Matches:
+    def _compound(
+        self, subqueries: Sequence[wq.Query], scored: bool, combine: Callable[..., np.ndarray]
+    ) -> Matches:
         if not subqueries:
             return self._empty(scored)
         result = self._node(subqueries[0], scored)
@@ -271,7 +273,7 @@ class Evaluator:
             other = self._node(sub, scored)
             combine(result.mask, other.mask, out=result.mask)
             if scored:
-                result.scores += other.scores
+                _add_scores(result, other)
         return _only_matching(result) if combine is np.logical_and else result
 
     def _postings(self, fieldname: str, tbytes: bytes) -> Postings:
@@ -282,7 +284,7 @@ class Evaluator:
             postings = self._read[key] = read_postings(self.reader, fieldname, tbytes)
         return postings
 
-    def _at_least(self, subqueries, needed: int, scored: bool) -> Matches:
+    def _at_least(self, subqueries: Sequence[wq.Query], needed: int, scored: bool) -> Matches:
         """Documents matching ``needed`` of the subqueries or more, scored as their Or."""
         result = self._empty(scored)
         counts = np.zeros(self.size, dtype=np.int32)
@@ -290,7 +292,7 @@ class Evaluator:
             other = self._node(sub, scored)
             counts += other.mask
             if scored:
-                result.scores += other.scores
+                _add_scores(result, other)
         result.mask = counts >= needed
         return _only_matching(result)
 
@@ -321,6 +323,7 @@ class Evaluator:
         result = self._empty(scored)
         result.mask[postings.ids] = True
         if scored:
+            assert result.scores is not None  # scored matches carry scores
             result.scores[postings.ids] = self._term_scores(fieldname, tbytes, postings)
         return result
 
@@ -331,8 +334,9 @@ class Evaluator:
         field = self.schema[fieldname]
         if not field.format or not field.format.supports("positions"):
             raise Unsupported(f"phrase on {fieldname} without positions")
-        words = [self._bytes(fieldname, word) for word in query.words]
-        if not words or any(w is None or (fieldname, w) not in self.reader for w in words):
+        found = [self._bytes(fieldname, word) for word in query.words]
+        words = [w for w in found if w is not None and (fieldname, w) in self.reader]
+        if not words or len(words) < len(found):
             return self._empty(scored)
         lists = [self._postings(fieldname, w) for w in words]
         candidates = np.ones(self.size, dtype=bool)
@@ -345,6 +349,7 @@ class Evaluator:
         result = self._empty(scored)
         result.mask[matched] = True
         if scored and len(matched):
+            assert result.scores is not None  # scored matches carry scores
             term_scores = []
             for w, postings in zip(words, lists, strict=True):
                 selected = np.searchsorted(postings.ids, matched)
@@ -352,6 +357,12 @@ class Evaluator:
                 term_scores.append(self._term_scores(fieldname, w, chosen))
             result.scores[matched] = _binary_tree_sum(term_scores)
         return result
+
+
+def _add_scores(result: Matches, other: Matches) -> None:
+    """Add ``other``'s scores to ``result``'s (both scored)."""
+    assert result.scores is not None and other.scores is not None  # both evaluated with scored=True
+    result.scores += other.scores
 
 
 def _only_matching(matches: Matches) -> Matches:
@@ -373,7 +384,7 @@ def _binary_tree_sum(parts: list[np.ndarray]) -> np.ndarray:
 _POSITIONS_HEADER = b"\x80\x02"
 
 
-def _positions(values: list[bytes], decode) -> tuple[np.ndarray, np.ndarray]:
+def _positions(values: list[bytes], decode: Callable[[bytes], list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """(count per value, all positions) of encoded position lists, in one unpickling:
     the values' pickled delta lists are joined into one pickled list of lists."""
     bodies = []
@@ -394,7 +405,9 @@ def _positions(values: list[bytes], decode) -> tuple[np.ndarray, np.ndarray]:
     return counts, total - np.repeat(before, counts)
 
 
-def _phrase_docs(docs: np.ndarray, lists: list[Postings], decode, slop: int) -> np.ndarray:
+def _phrase_docs(
+    docs: np.ndarray, lists: list[Postings], decode: Callable[[bytes], list[int]], slop: int
+) -> np.ndarray:
     """Documents among ``docs`` where the terms occur in order, each 1 to ``slop`` positions
     after the previous one (``SpanNear2(ordered=True, mindist=1)``: a chain of positions).
 

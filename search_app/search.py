@@ -18,6 +18,7 @@ import numpy as np
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
 from indexer.records import ObjectiveItem
@@ -191,7 +192,7 @@ class SearchService:
         ev = self._evaluate(request, self.holder.current())
         searcher = ev.state.searcher()
         ordered = self._ordered(ev.state, request.sort, ev, 0, MAX_EXPORT)
-        return [searcher.stored_fields(docnum)["record"] for docnum, _ in ordered]
+        return [searcher.reader().stored_fields(docnum)["record"] for docnum, _ in ordered]
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
@@ -245,11 +246,11 @@ class SearchService:
             members = bit_bytes(ev.final, len(state.title_order))
             ordered = (d for d in state.title_order if members[d >> 3] >> (d & 7) & 1)
             return [(d, None) for d in itertools.islice(ordered, offset, limit)]
-        window: list[tuple[int, float | None]] = list(
+        window: list[tuple[int, float]] = list(
             ev.scored.top(bits_mask(ev.final, len(state.title_order)), limit + TIE_MARGIN)
         )
-        window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))  # type: ignore[operator]
-        return window[offset:limit]
+        window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))
+        return list(window[offset:limit])
 
     def _hits(self, ev: _Evaluation, request: SearchRequest, notices: list[str]) -> list[Hit]:
         if (request.page - 1) * request.per_page >= MAX_RESULT_DEPTH:
@@ -259,7 +260,7 @@ class SearchService:
         offset = (request.page - 1) * request.per_page
         limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
         return [
-            _hit(ev.state, searcher.stored_fields(docnum)["record"], score, terms)
+            _hit(ev.state, searcher.reader().stored_fields(docnum)["record"], score, terms)
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
@@ -298,7 +299,7 @@ class SearchService:
         docnum = searcher.document_number(id=programme_id)
         if docnum is None:
             return None
-        record = searcher.stored_fields(docnum)["record"]
+        record = searcher.reader().stored_fields(docnum)["record"]
         terms = QueryTerms()
         parsed = parse_query(text)
         if parsed.tree is not None:
@@ -349,14 +350,14 @@ def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking
     searcher = state.searcher()
     if not built.terms.has_positive:
         return bits_of(searcher.docs_for_query(built.query)), None
-    scored = list(searcher.search(built.query, limit=None).items())
+    scored: list[tuple[int, float]] = [(d, s or 0.0) for d, s in searcher.search(built.query, limit=None).items()]
     if built.relaxed is not None:
         allowed = whoosh_matching(searcher, built.query)
         scored = [(docnum, score) for docnum, score in scored if docnum in allowed]
     return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
 
 
-def whoosh_matching(searcher, query: wq.Query) -> set[int]:
+def whoosh_matching(searcher: Searcher, query: wq.Query) -> set[int]:
     """Documents matching ``query``, honouring ``Or.minmatch`` (which Whoosh ignores)."""
     if isinstance(query, wq.AndNot):
         return whoosh_matching(searcher, query.a) - set(searcher.docs_for_query(query.b))

@@ -63,4 +63,4 @@ class RawQueryGuard:
 def init_app(app: Flask) -> None:
     """Register the headers hook and the query-string guard."""
     app.after_request(_add_headers)
-    app.wsgi_app = RawQueryGuard(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RawQueryGuard(app.wsgi_app)  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app

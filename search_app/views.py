@@ -30,9 +30,12 @@ def search() -> tuple[str, int]:
             "search.html", page=None, request_=params.request, unavailable=unavailable_reason(error), hidden_filters={}
         ), 503
     track_search(page, "html")
-    context = presenters.results_context(page)
-    context["country_map"] = map_view.country_map(context["facets"]["country"], map_view.generation_codes(_service()))
-    return render_template("search.html", request_=params.request, problems=params.problems, **context), 200
+    facets = presenters.facet_links(page)
+    country_map = map_view.country_map(facets["country"], map_view.generation_codes(_service()))
+    context = presenters.results_context(page, facets)
+    return render_template(
+        "search.html", request_=params.request, problems=params.problems, country_map=country_map, **context
+    ), 200
 
 
 @bp.get("/programmes/<programme_id>")
