@@ -114,20 +114,6 @@ def french_words(value: str, start_pos: int = 0, start_char: int = 0) -> Iterato
             pos += 1
 
 
-def _new_token(template: Token, text: str, start: int, end: int, pos: int, joined: bool, original: str) -> Token:
-    """A fresh token (filters may keep references, so tokens are not reused).
-
-    Built by filling ``__dict__`` directly: ``Token.__init__`` costs more than the
-    rest of the tokenizer per word.
-    """
-    token = Token.__new__(Token)
-    token.__dict__.update(template.__dict__)
-    token.__dict__.update(
-        text=text, original=original, boost=1.0, stopped=False, joined=joined, pos=pos, startchar=start, endchar=end
-    )
-    return token
-
-
 class FrenchTokenizer(Tokenizer):
     """Split French text into words, handling elision, compounds and numbers.
 
@@ -152,9 +138,11 @@ class FrenchTokenizer(Tokenizer):
         mode: str = "",
         **kwargs: object,
     ) -> Iterator[Token]:
-        template = Token(positions, chars, removestops=removestops, mode=mode)
         for text, start, end, pos, joined, original in french_words(value, start_pos, start_char):
-            yield _new_token(template, text, start, end, pos, joined, original)
+            yield Token(  # a fresh token each time: filters may keep references
+                positions, chars, removestops=removestops, mode=mode, text=text, original=original, boost=1.0,
+                stopped=False, joined=joined, pos=pos, startchar=start, endchar=end,
+            )
 
 
 class FrenchWordFilter(Filter):

@@ -8,8 +8,19 @@ This is what Whoosh's ``MpWriter(multisegment=True)`` does, without sending ever
 document through the parent: only summaries and segment descriptions cross process
 boundaries, so no process ever holds the whole corpus.
 
-Uses ``SegmentWriter``'s commit steps (``_finalize_segment``, ``_close_segment``,
-``_commit_toc``, ``_finish``), as ``MpWriter`` does; whoosh3 is pinned exactly.
+The engine adapter, writing side: the only build module allowed to use whoosh3's
+internals (ruff's SLF001 is enabled everywhere else). Checked against whoosh3 3.54.0, the
+exact pin in pyproject.toml. What it relies on:
+
+- ``SegmentWriter``'s commit steps ``_finalize_segment``, ``_close_segment``,
+  ``_commit_toc`` and ``_finish``, as ``MpWriter`` uses them;
+- ``SegmentWriter._flush_segment`` (overridden), its ``_tempstorage``, ``newsegment``,
+  ``perdocwriter``, ``fieldwriter``, ``codec.length_stats`` and ``per_document_reader()``;
+- ``PostingPool``'s ``add`` (overridden), ``fieldnames``, ``currentsize``, ``limit``,
+  ``current`` and ``save``, with its size estimate per posting.
+
+A segment written here is read back by Whoosh's public API (tests/test_build.py compares
+it with a single-writer build), so a whoosh3 that changes these fails the tests, not users.
 """
 
 from __future__ import annotations

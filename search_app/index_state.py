@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import json
+import logging
 import os
 import threading
 import time
@@ -39,8 +40,9 @@ from indexer.store import (
     IndexUnavailable,
     current_generation,
 )
+from search_app.fast_check import check_fast_path
 from search_app.query_builder import SynonymTable
-from search_app.scoring import field_lengths
+from search_app.whoosh_reading import field_lengths
 
 #: How often (seconds) a broken or missing index is looked at again.
 RETRY_SECONDS = 1.0
@@ -83,6 +85,9 @@ class CachedSpans:
         return cached
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class FacetValue:
     """One value of a facet in this generation."""
@@ -109,6 +114,10 @@ class GenerationState:
     titles: list[tuple[str, str, str]]  # (folded title, title, id)
     synonyms: list[list[dict]]  # groups of {"text", "terms", "positions"}
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # field -> length per docnum, for BM25F
+    #: Why the vectorised evaluator is off for this generation (None: it agreed with Whoosh on opening).
+    fast_path_problem: str | None = None
+    #: Queries this generation ran through Whoosh because the evaluator does not handle them.
+    whoosh_runs: int = 0
     _local: threading.local = field(default_factory=threading.local)
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
@@ -269,7 +278,7 @@ def open_generation(root: Path) -> GenerationState:
             title_rank[docnum] = rank
     except Exception as error:  # any failure to read the files means the index is unusable
         raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
-    return GenerationState(
+    state = GenerationState(
         name=generation.name,
         meta=generation.meta,
         index=index,
@@ -284,6 +293,13 @@ def open_generation(root: Path) -> GenerationState:
         synonyms=synonyms,
         lengths=lengths,
     )
+    try:
+        state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, TermSpans(state.analyzer))
+    except Exception as error:  # the public path fails too: the generation is unusable
+        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
+    if state.fast_path_problem:
+        log.warning("génération %s : évaluation vectorisée désactivée : %s", generation.name, state.fast_path_problem)
+    return state
 
 
 class IndexHolder:

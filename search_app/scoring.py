@@ -10,195 +10,26 @@ phrases check positions on the documents having all their words, as
 ``SpanNear2`` does. Scores equal Whoosh's up to float summation order.
 
 Any query node, weighting or index state not handled here raises
-:class:`Unsupported`: the caller then runs Whoosh itself.
+:class:`Unsupported`: the caller then runs Whoosh itself. Postings, positions and field
+lengths come from :mod:`search_app.whoosh_reading`, the one module that reads whoosh3's
+internals; :mod:`search_app.fast_check` compares this evaluator with Whoosh when a
+generation opens.
 """
 
 from __future__ import annotations
 
-import itertools
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pickle import dumps, loads
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching import Matcher
-from whoosh.reading import IndexReader
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
-#: Field length (as Whoosh decodes it) for each of the 256 length bytes.
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+from search_app.whoosh_reading import Postings, decode_positions, plain_bm25f, read_postings
 
 
 class Unsupported(Exception):
     """A query node or index this module does not evaluate: use Whoosh instead."""
-
-
-def field_lengths(reader: IndexReader, fieldname: str) -> np.ndarray:
-    """Every document's length in ``fieldname`` as Whoosh scores it (0 where absent), by docnum."""
-    parts = []
-    for leaf, _offset in _leaves(reader):
-        count = leaf.doc_count_all()
-        raw = _length_bytes(leaf, fieldname, count)
-        if raw is None:  # another codec: the public, per-document way
-            part = np.array([leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count)], dtype=np.float64)
-        else:
-            part = _BYTE_LENGTHS[raw]
-        parts.append(part)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
-
-
-def _leaves(reader: IndexReader) -> list[tuple[IndexReader, int]]:
-    return [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-
-
-def _length_bytes(leaf: IndexReader, fieldname: str, count: int) -> np.ndarray | None:
-    """The segment's length column as bytes (whoosh3 codec internals; None if not that codec)."""
-    perdoc = getattr(leaf, "_perdoc", None)
-    try:
-        column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)  # type: ignore[union-attr]
-        if column is None:
-            return np.zeros(count, dtype=np.uint8)
-        if column._fixedlen != 1:
-            return None
-        stored = min(column._count, count)
-        raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-    except AttributeError:
-        return None
-    return np.concatenate([raw, np.zeros(count - stored, dtype=np.uint8)]) if stored < count else raw
-
-
-@dataclass
-class Postings:
-    """One term's postings over the whole index: global docnums, weights, and the raw
-    blocks their encoded values (positions) are read from on demand."""
-
-    ids: np.ndarray
-    weights: np.ndarray
-    blocks: list[tuple[int, bytes, bool]]  # (index of the block's first posting, block pickle, compressed)
-
-    def values(self, indexes: np.ndarray) -> list[bytes]:
-        """The encoded values of the postings at ``indexes`` (ascending), unpickling only their blocks."""
-        starts = np.array([block[0] for block in self.blocks], dtype=np.int64)
-        which = np.searchsorted(starts, indexes, side="right") - 1
-        loaded: dict[int, tuple] = {}
-        found = []
-        for index, block in zip(indexes.tolist(), which.tolist(), strict=True):
-            block_values = loaded.get(block)
-            start, data, compressed = self.blocks[block]
-            if block_values is None:
-                block_values = loaded[block] = loads(zlib.decompress(data) if compressed else data)[2]
-            found.append(block_values[index - start])
-        return found
-
-
-#: Start of the encoded values in a whoosh3 block pickle: the ``_codecs.encode`` global
-#: that rebuilds each ``bytes`` value under pickle protocol 2.
-_VALUES_GLOBAL = b"c_codecs\nencode\n"
-_MARK = b"("
-#: Completes a block pickle cut before its values: None for the values, then the 3-tuple.
-_NO_VALUES = b"N\x87."
-#: Enough inflated bytes for a block's ids and weights, per posting (an int, a float: ≤ 14).
-_HEAD_BYTES_PER_POSTING = 14
-
-
-def _ids_and_weights(stored: bytes, compressed: bool, size: int) -> tuple:
-    """(ids, weights) of a block without inflating and unpickling its values (most of the
-    cost: one ``bytes`` rebuilt per posting); the whole block if the cut does not give them."""
-    if compressed:
-        inflater = zlib.decompressobj()
-        data = inflater.decompress(stored, size * _HEAD_BYTES_PER_POSTING + 64)
-        cut = data.find(_VALUES_GLOBAL)
-        while cut < 0 and inflater.unconsumed_tail:
-            data += inflater.decompress(inflater.unconsumed_tail, 4096)
-            cut = data.find(_VALUES_GLOBAL)
-    else:
-        data = stored
-        cut = data.find(_VALUES_GLOBAL)
-    if cut > 0:
-        if data[cut - 1 : cut] == _MARK:
-            cut -= 1
-        try:
-            ids, weights, _ = loads(data[:cut] + _NO_VALUES)
-            if len(ids) == size and (weights is None or isinstance(weights, float) or len(weights) == size):
-                return ids, weights
-        except Exception:  # a cut in the wrong place: read the whole block
-            pass
-    ids, weights, _ = loads(zlib.decompress(stored) if compressed else stored)
-    return ids, weights
-
-
-def read_postings(reader: IndexReader, fieldname: str, text: bytes) -> Postings:
-    """Every posting of a term, across segments, in docnum order."""
-    ids: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    blocks: list[tuple[int, bytes, bool]] = []
-    count = 0
-    for leaf, offset in _leaves(reader):
-        if (fieldname, text) not in leaf:
-            continue
-        matcher = leaf.postings(fieldname, text)
-        if isinstance(matcher, W3LeafMatcher) and not matcher._byteids and matcher._fixedsize is None:
-            leaf_ids, leaf_weights = _read_blocks(matcher, blocks, count)
-        else:
-            leaf_ids, leaf_weights = _read_slowly(matcher, blocks, count)
-        ids.append(leaf_ids + offset)
-        weights.append(leaf_weights)
-        count += len(leaf_ids)
-    if not ids:
-        return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), blocks)
-    return Postings(np.concatenate(ids), np.concatenate(weights), blocks)
-
-
-def _read_blocks(
-    matcher: W3LeafMatcher, blocks: list[tuple[int, bytes, bool]], count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decode a whoosh3 posting list a block at a time (the block data its matcher reads)."""
-    deltas: list[int] = []
-    weights: list[float] = []
-    starts: list[int] = []
-    previous_max: list[int] = []
-    last_max = 0
-    postfile = matcher._postfile
-    while matcher.is_active():
-        data = bytes(postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset))
-        compressed = bool(matcher._compression)
-        size = matcher._blocklength
-        block_ids, block_weights = _ids_and_weights(data, compressed, size)
-        blocks.append((count + len(deltas), data, compressed))
-        starts.append(len(deltas))
-        previous_max.append(last_max)
-        deltas.extend(block_ids)
-        if block_weights is None:
-            weights.extend([1.0] * size)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * size)
-        else:
-            weights.extend(block_weights)
-        last_max = matcher._maxid
-        matcher._next_block()
-    ids = np.array(deltas, dtype=np.int64)
-    # Each block's ids are deltas from 0: make them deltas from the previous block's last id.
-    ids[starts] -= np.array(previous_max, dtype=np.int64)
-    return np.cumsum(ids), np.array(weights, dtype=np.float64)
-
-
-def _read_slowly(matcher: Matcher, blocks: list[tuple[int, bytes, bool]], count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Any other matcher (inlined postings): step through it (values kept as one block)."""
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[bytes] = []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        values.append(matcher.value() if matcher.supports("positions") else b"")
-        matcher.next()
-    blocks.append((count, dumps((None, None, tuple(values)), 2), False))
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
 @dataclass
@@ -214,7 +45,7 @@ class Evaluator:
 
     def __init__(self, searcher: Searcher, lengths: Callable[[str], np.ndarray]) -> None:
         weighting = searcher.weighting
-        if type(weighting) is not BM25F or weighting._field_B or weighting.use_final:
+        if not plain_bm25f(weighting):
             raise Unsupported(f"weighting {weighting!r}")
         reader = searcher.reader()
         if reader.has_deletions():
@@ -380,31 +211,6 @@ def _binary_tree_sum(parts: list[np.ndarray]) -> np.ndarray:
     return _binary_tree_sum(parts[:half]) + _binary_tree_sum(parts[half:])
 
 
-#: How ``whoosh.formats.Positions`` pickles a value's position deltas (after a 4-byte count).
-_POSITIONS_HEADER = b"\x80\x02"
-
-
-def _positions(values: list[bytes], decode: Callable[[bytes], list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """(count per value, all positions) of encoded position lists, in one unpickling:
-    the values' pickled delta lists are joined into one pickled list of lists."""
-    bodies = []
-    for value in values:
-        if value[4:6] != _POSITIONS_HEADER:
-            deltas = None
-            break
-        bodies.append(value[6:-1] if value.endswith(b".") else value[6:])
-    else:
-        deltas = loads(b"\x80\x02(" + b"".join(bodies) + b"l.")
-    if deltas is None or len(deltas) != len(values):  # another encoding: Whoosh decodes each
-        lists = [decode(value) for value in values]
-        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        return counts, np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
-    counts = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
-    total = np.cumsum(np.fromiter(itertools.chain.from_iterable(deltas), dtype=np.int64, count=int(counts.sum())))
-    before = np.concatenate([[0], total])[np.cumsum(counts) - counts]  # running sum before each list
-    return counts, total - np.repeat(before, counts)
-
-
 def _phrase_docs(
     docs: np.ndarray, lists: list[Postings], decode: Callable[[bytes], list[int]], slop: int
 ) -> np.ndarray:
@@ -417,7 +223,7 @@ def _phrase_docs(
         return docs
     keyed = []
     for postings in lists:
-        counts, flat = _positions(postings.values(np.searchsorted(postings.ids, docs)), decode)
+        counts, flat = decode_positions(postings.values(np.searchsorted(postings.ids, docs)), decode)
         keyed.append((np.repeat(docs.astype(np.int64), counts), flat))
     stride = int(max(int(flat.max(initial=0)) for _, flat in keyed)) + slop + 2
     reached = np.unique(keyed[0][0] * stride + keyed[0][1])  # phrase ends reached so far

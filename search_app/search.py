@@ -9,6 +9,7 @@ page of hits with snippets and explanations, and a spelling suggestion.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,8 @@ from search_app.suggest import correction, similar_words
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
 MAX_RESULT_DEPTH = 1000
+log = logging.getLogger(__name__)
+
 MAX_EXPORT = 100_000
 TIE_MARGIN = 20
 #: Search pages kept per process (0 disables the cache, as the benchmark does in-process).
@@ -221,9 +224,13 @@ class SearchService:
         """Matching documents (bits) and their scores, vectorised (Whoosh for what it does not handle)."""
         searcher = state.searcher()
         ranked = built.terms.has_positive  # only exclusions: nothing to rank
+        if state.fast_path_problem:
+            return _run_whoosh(state, built)
         try:
             matches = Evaluator(searcher, state.field_lengths).run(built.query, scored=ranked)
-        except Unsupported:
+        except Unsupported as error:
+            state.whoosh_runs += 1
+            log.debug("requête évaluée par Whoosh (%s) : %r", error, built.query)
             return _run_whoosh(state, built)
         if not ranked or matches.scores is None:
             return mask_bits(matches.mask), None

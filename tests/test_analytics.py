@@ -76,7 +76,7 @@ def test_a_full_queue_drops_events_instead_of_blocking(tmp_path, monkeypatch):
 
     monkeypatch.setattr(analytics, "QUEUE_SIZE", 2)
     recorder = Recorder(tmp_path / "sub" / "a.db", 90)
-    recorder._ensure_thread = lambda: None  # no writer: the queue fills up
+    monkeypatch.setattr(recorder, "_ensure_thread", lambda: None)  # no writer: the queue fills up
     for _ in range(5):
         recorder.record_search("x", {}, 1, 1.0)
     assert recorder.dropped == 3

@@ -22,9 +22,10 @@ from search_app.index_state import GenerationState, open_generation
 from search_app.query_builder import QueryBuilder
 from search_app.query_parser import parse_query
 from search_app.ranking import Ranking, bits_mask, mask_bits
-from search_app.scoring import Evaluator, Unsupported, field_lengths
+from search_app.scoring import Evaluator, Unsupported
 from search_app.search import whoosh_matching
 from search_app.suggest import similar_words
+from search_app.whoosh_reading import field_lengths
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
