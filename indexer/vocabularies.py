@@ -23,9 +23,6 @@ from indexer.geography import english_names
 from indexer.records import Programme
 from indexer.slugs import facet_key
 
-DEFAULT_SYNONYMS = Path("corpus/synonyms.yaml")
-DEFAULT_ENGLISH = Path("corpus/english.yaml")
-DEFAULT_THEMES = Path("corpus/themes.yaml")
 ENGLISH_SECTIONS = ("countries", "terms")
 #: Where the forms of a group generated from pycountry come from (they have no file line).
 GENERATED = "pycountry"
@@ -253,28 +250,12 @@ def check_theme_expressions(path: Path | None, themes: Iterable[Theme], found: s
         raise CorpusError(problems)
 
 
-def load_themes(path: Path | None, programmes: Iterable[Programme] = ()) -> list[Theme]:
-    """Themes; each expression must match an objective of ``programmes`` (when they have any)."""
-    themes = parse_themes(path)
-    programmes = [p for p in programmes if p.objectives]
-    if programmes:
-        found = set().union(*(expressions_in(p, themes) for p in programmes))
-        check_theme_expressions(path, themes, found)
-    return themes
-
-
 def expressions_in(programme: Programme, themes: Iterable[Theme]) -> set[str]:
     """The theme expressions (as written in the file) that appear in the programme's objectives."""
     if not programme.objectives:
         return set()
     text = fold("\n".join(item.full_text() for item in programme.objectives))  # no expression spans two
     return {h for theme in themes for h, folded in zip(theme.headings, theme.folded, strict=True) if folded in text}
-
-
-def themes_of(programme: Programme, themes: Iterable[Theme]) -> list[str]:
-    """The themes whose expressions appear in the programme's objectives, in file order."""
-    themes = list(themes)
-    return themes_matching(themes, expressions_in(programme, themes)) if themes else []
 
 
 def themes_matching(themes: Iterable[Theme], found: set[str]) -> list[str]:

@@ -9,22 +9,31 @@ from whoosh import index as whoosh_index
 
 from indexer.build import analysed_synonyms, build_index, prepare_corpus
 from indexer.corpus import CorpusError
+from indexer.scan import scan_corpus
 from indexer.store import current_generation
-from indexer.vocabularies import load_synonyms, load_themes, read_synonyms, themes_of
+from indexer.vocabularies import check_theme_expressions, load_synonyms, parse_themes, read_synonyms
 from tests.conftest import CORPUS_DIR
 
 ROOT = CORPUS_DIR.parent
 
 
+def themes_by_id(path: Path) -> dict[str, set[str]]:
+    """The themes of each real record, assigned and checked as the build does (prepare_corpus)."""
+    themes = parse_themes(path)
+    scan = scan_corpus(CORPUS_DIR, themes)
+    check_theme_expressions(path, themes, scan.expressions)
+    return {record.id: set(record.themes) for record in scan.records}
+
+
 def test_real_files_are_valid(programmes):
     groups = load_synonyms(ROOT / "synonyms.yaml")
     assert groups[0][:3] == ("OIM", "IOM", "Organisation internationale pour les migrations")
-    assert len(load_themes(ROOT / "themes.yaml", programmes)) == 7
+    assert len(parse_themes(ROOT / "themes.yaml")) == 7
+    assert all(themes_by_id(ROOT / "themes.yaml").values())  # every programme has a theme
 
 
 def test_bangladesh_components_and_rada_result_areas_share_the_pillars_themes(programmes):
-    themes = load_themes(ROOT / "themes.yaml", programmes)
-    by_id = {p.id: set(themes_of(p, themes)) for p in programmes}
+    by_id = themes_by_id(ROOT / "themes.yaml")
     pillars = by_id["afrique-centrale-et-de-l-ouest-initiative-conjointe"]
     assert {"Aide à la réintégration", "Information et sensibilisation", "Gouvernance des migrations"} <= (
         by_id["bangladesh-reintegration-durable"]
@@ -83,7 +92,7 @@ def test_a_form_written_twice_in_one_group_is_searched_once():
 )
 def test_bad_themes_are_reported_with_line(tmp_path, programmes, text, message):
     with pytest.raises(CorpusError) as error:
-        load_themes(_write(tmp_path, "themes.yaml", text), programmes)
+        themes_by_id(_write(tmp_path, "themes.yaml", text))
     assert message in str(error.value) and ":1:" in str(error.value)
 
 
