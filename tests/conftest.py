@@ -9,11 +9,7 @@ import pytest
 from indexer.build import build_index
 from indexer.corpus import load_corpus
 from indexer.records import Programme
-
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = ROOT / "corpus" / "programmes"
-ACRONYMS = ROOT / "corpus" / "acronyms.txt"
-SOURCE_PAGE = ROOT / "corpus" / "sources" / "actions-ue-oim.fr.txt"
+from tests.paths import ACRONYMS, CORPUS_DIR
 
 
 @pytest.fixture(scope="session")

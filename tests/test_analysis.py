@@ -35,7 +35,7 @@ from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD, build_schema
 from indexer.store import current_generation
 from search_app.index_state import open_generation
-from tests.conftest import ACRONYMS, CORPUS_DIR
+from tests.paths import ACRONYMS, CORPUS_DIR
 
 ELISIONS = ("l", "d", "qu", "j", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "puisqu", "quoiqu")
 APOSTROPHES = ("’", "'")

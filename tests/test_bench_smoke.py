@@ -10,20 +10,15 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.engines import available  # noqa: E402
-from benchmarks.http_bench import parse_wrk  # noqa: E402
-from benchmarks.queries import BenchQuery  # noqa: E402
-from benchmarks.report import HTTP_KEYS, ROW_KEYS  # noqa: E402
-from benchmarks.runner import Config, run, subsample  # noqa: E402
+from benchmarks.engines import available
+from benchmarks.http_bench import parse_wrk
+from benchmarks.queries import BenchQuery
+from benchmarks.report import HTTP_KEYS, ROW_KEYS
+from benchmarks.runner import Config, run, subsample
 
 SIZE = 30
 

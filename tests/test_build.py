@@ -26,7 +26,7 @@ from indexer.schema import CONTENT_FIELD
 from indexer.store import POINTER_NAME, current_generation, current_generation_name, generation_names
 from search_app.query_builder import QueryBuilder
 from search_app.query_parser import FIELD_LABELS, parse_query
-from tests.conftest import ACRONYMS, CORPUS_DIR
+from tests.paths import ACRONYMS, CORPUS_DIR
 
 QUERIES = ("réintégration", "migrants de retour", '"UE OIM"', "Afghanistan", "capacités données", "Libye", "Mali")
 

@@ -17,7 +17,7 @@ from indexer.analysis import TermSpans, query_positions
 from indexer.analyze import index_terms, index_tokens, open_analyzer, query_terms, query_tokens
 from indexer.cli import main
 from indexer.store import IndexUnavailable, current_generation, current_generation_name
-from tests.conftest import ACRONYMS, CORPUS_DIR, ROOT
+from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
 COMMANDS = ("import", "check", "build", "stats", "analyze")
 

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.corpus import CorpusError, CorpusProblem, load_corpus, render_record
 from indexer.records import KNOWN_STATUSES, normalise_space
-from tests.conftest import CORPUS_DIR
+from tests.paths import CORPUS_DIR
 
 RADA = "afghanistan-rada.md"
 BANGLADESH = "bangladesh-reintegration-durable.md"

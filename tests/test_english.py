@@ -15,7 +15,7 @@ from indexer.geography import english_names
 from indexer.store import SYNONYMS_FILE, current_generation
 from indexer.vocabularies import country_groups, load_english
 from search_app.search import SearchPage, SearchRequest, SearchService
-from tests.conftest import ACRONYMS, CORPUS_DIR
+from tests.paths import ACRONYMS, CORPUS_DIR
 
 ENGLISH = CORPUS_DIR.parent / "english.yaml"
 NBSP = "\u00a0"

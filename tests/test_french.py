@@ -58,7 +58,7 @@ def report(request: pytest.FixtureRequest):
 @pytest.fixture(scope="module")
 def protected_names(programmes) -> frozenset[str]:
     from indexer.build import protected_vocabulary, read_acronyms
-    from tests.conftest import ACRONYMS
+    from tests.paths import ACRONYMS
 
     return protected_vocabulary(programmes, read_acronyms(ACRONYMS))
 

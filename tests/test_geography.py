@@ -21,7 +21,7 @@ from indexer.geography import (
     load_gazetteer,
 )
 from indexer.records import Programme
-from tests.conftest import ACRONYMS, CORPUS_DIR, ROOT
+from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
 OUEST = "afrique-centrale-et-de-l-ouest-initiative-conjointe.md"
 

@@ -12,7 +12,7 @@ from indexer.cli import main
 from indexer.corpus import load_corpus
 from indexer.importer import MANIFEST_NAME, import_page
 from indexer.source_page import SourceFormatError
-from tests.conftest import CORPUS_DIR, SOURCE_PAGE
+from tests.paths import CORPUS_DIR, SOURCE_PAGE
 
 REAL_IDS = {
     "moyen-orient-et-afrique-du-nord-initiative-conjointe",

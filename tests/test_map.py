@@ -17,7 +17,7 @@ from indexer.geography import GLOBAL
 from search_app import create_app, map_view
 from search_app.map_view import ASSET, MapAsset, Outline, bucket_of, country_map, legend, load_asset
 from search_app.presenters import FacetLink
-from tests.conftest import ACRONYMS, CORPUS_DIR, ROOT
+from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
 OUEST = "afrique-centrale-et-de-l-ouest-initiative-conjointe.md"
 

@@ -8,7 +8,6 @@ order up to ties (documents whose scores are equal within that tolerance).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,9 @@ import pytest
 import yaml
 from whoosh import query as wq
 
+from benchmarks.corpus import ACRONYMS, generate_corpus
+from benchmarks.queries import make_queries
+from benchmarks.textsource import corpus_source
 from indexer.build import build_index
 from indexer.corpus import load_corpus
 from search_app.index_state import GenerationState, open_generation
@@ -26,14 +28,7 @@ from search_app.scoring import Evaluator, Unsupported
 from search_app.search import whoosh_matching
 from search_app.suggest import similar_words
 from search_app.whoosh_reading import field_lengths
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.corpus import ACRONYMS, generate_corpus  # noqa: E402
-from benchmarks.queries import make_queries  # noqa: E402
-from benchmarks.textsource import corpus_source  # noqa: E402
+from tests.paths import ROOT
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden_queries.yaml").read_text(encoding="utf-8"))
 GENERATED_SIZE = 400

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer.build import build_index
 from search_app.search import SearchRequest, SearchService
-from tests.conftest import ACRONYMS, CORPUS_DIR
+from tests.paths import ACRONYMS, CORPUS_DIR
 
 
 def _corpus_copy(tmp_path: Path) -> Path:

@@ -17,7 +17,7 @@ from search_app import highlight
 from search_app.query_builder import QueryBuilder, QueryTerms
 from search_app.query_parser import parse_query
 from search_app.search import Hit, SearchRequest, SearchService
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 ELLIPSIS = highlight.ELLIPSIS
 MIN_CUT = highlight.MIN_CUT_WORDS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexer.source_page import parse_page
-from tests.conftest import SOURCE_PAGE
+from tests.paths import SOURCE_PAGE
 
 
 def _parsed():

@@ -12,7 +12,7 @@ from indexer.corpus import CorpusError
 from indexer.scan import scan_corpus
 from indexer.store import current_generation
 from indexer.vocabularies import check_theme_expressions, load_synonyms, parse_themes, read_synonyms
-from tests.conftest import CORPUS_DIR
+from tests.paths import CORPUS_DIR
 
 ROOT = CORPUS_DIR.parent
 

@@ -11,7 +11,7 @@ import re
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 from .test_accessibility import audit
 

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.reliability.conftest import make_app
+from tests.reliability.helpers import make_app
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 INDEX_ROOT = Path(tempfile.mkdtemp(prefix="api-contract-")) / "index"

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from search_app import create_app
-from tests.reliability.conftest import assert_no_traceback, body_text, json_of, live_generation, make_app
+from tests.reliability.helpers import assert_no_traceback, body_text, json_of, live_generation, make_app
 
 HTML_PAGES = ["/", "/?q=migrants&country=Mali", "/programmes/afghanistan-rada?q=retour", "/aide"]
 JSON_PAGES = ["/api/search?q=migrants", "/api/suggest?q=mig", "/api/programmes/afghanistan-rada", "/api/openapi.json"]
@@ -56,48 +56,48 @@ def assert_security_headers(response: TestResponse) -> None:
 
 
 @pytest.mark.parametrize("path", HTML_PAGES)
-def test_html_pages_have_the_security_headers(client: FlaskClient, path: str):
-    response = client.get(path)
+def test_html_pages_have_the_security_headers(prod_client: FlaskClient, path: str):
+    response = prod_client.get(path)
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert_security_headers(response)
 
 
 @pytest.mark.parametrize("path", JSON_PAGES)
-def test_json_responses_have_the_security_headers(client: FlaskClient, path: str):
-    response = client.get(path)
+def test_json_responses_have_the_security_headers(prod_client: FlaskClient, path: str):
+    response = prod_client.get(path)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert_security_headers(response)
 
 
 @pytest.mark.parametrize(("path", "status"), ERROR_PAGES)
-def test_error_responses_have_the_security_headers(client: FlaskClient, path: str, status: int):
-    response = client.get(path)
+def test_error_responses_have_the_security_headers(prod_client: FlaskClient, path: str, status: int):
+    response = prod_client.get(path)
     assert response.status_code == status
     assert_security_headers(response)
     assert_no_traceback(body_text(response))
 
 
-def test_static_files_have_the_security_headers(client: FlaskClient):
+def test_static_files_have_the_security_headers(prod_client: FlaskClient):
     for name in ("app.js", "style.css"):
-        response = client.get(f"/static/{name}")
+        response = prod_client.get(f"/static/{name}")
         assert response.status_code == 200
         assert_security_headers(response)
         response.close()
 
 
-def test_pages_use_no_inline_script_or_style(client: FlaskClient):
+def test_pages_use_no_inline_script_or_style(prod_client: FlaskClient):
     """The CSP forbids inline code, so the pages must not need any."""
-    text = body_text(client.get("/?q=migrants"))
+    text = body_text(prod_client.get("/?q=migrants"))
     assert "<script>" not in text and "<style" not in text and " style=" not in text
     assert ' onclick="' not in text and ' onload="' not in text
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", SEARCH_ROUTES)
-def test_only_get_head_options_are_allowed(client: FlaskClient, path: str, method: str):
-    response = client.open(path, method=method, data="q=migrants")
+def test_only_get_head_options_are_allowed(prod_client: FlaskClient, path: str, method: str):
+    response = prod_client.open(path, method=method, data="q=migrants")
     assert response.status_code == 405
     assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
     assert_security_headers(response)
@@ -107,15 +107,15 @@ def test_only_get_head_options_are_allowed(client: FlaskClient, path: str, metho
 
 
 @pytest.mark.parametrize("path", SEARCH_ROUTES)
-def test_head_and_options_are_answered(client: FlaskClient, path: str):
-    assert client.head(path).status_code == 200
-    options = client.options(path)
+def test_head_and_options_are_answered(prod_client: FlaskClient, path: str):
+    assert prod_client.head(path).status_code == 200
+    options = prod_client.options(path)
     assert options.status_code == 200
     assert "POST" not in options.headers["Allow"]
 
 
-def test_large_body_is_refused_not_read(client: FlaskClient):
-    response = client.post("/api/search", data=b"x" * 1_000_000, content_type="application/octet-stream")
+def test_large_body_is_refused_not_read(prod_client: FlaskClient):
+    response = prod_client.post("/api/search", data=b"x" * 1_000_000, content_type="application/octet-stream")
     assert response.status_code in (405, 413)
     assert_no_traceback(body_text(response))
 
@@ -136,9 +136,9 @@ def failing_app(index_root: Path) -> Flask:
 
 @pytest.mark.parametrize(("path", "json_body"), [("/boom", False), ("/api/boom", True)])
 def test_unexpected_error_is_a_plain_500_without_trace(index_root: Path, path: str, json_body: bool, caplog):
-    client = failing_app(index_root).test_client()
+    prod_client = failing_app(index_root).test_client()
     with caplog.at_level("ERROR", logger="search_app.errors"):
-        response = client.get(path)
+        response = prod_client.get(path)
     assert response.status_code == 500
     text = body_text(response)
     assert_no_traceback(text)
@@ -156,17 +156,17 @@ def test_corrupt_index_files_are_a_503_without_trace(index_copy: Path, caplog):
     data = bytearray(segment.read_bytes())
     data[20_000:60_000] = bytes(range(256)) * 156 + bytes(range(64))
     segment.write_bytes(bytes(data))
-    client = make_app(index_copy).test_client()
+    prod_client = make_app(index_copy).test_client()
     with caplog.at_level("ERROR", logger="search_app.errors"):
         responses = [
-            client.get(path) for path in ("/?q=migrants", "/api/search?q=migrants", "/programmes/afghanistan-rada")
+            prod_client.get(path) for path in ("/?q=migrants", "/api/search?q=migrants", "/programmes/afghanistan-rada")
         ]
     assert [r.status_code for r in responses] == [503, 503, 503]
     for response in responses:
         assert_security_headers(response)
         assert_no_traceback(body_text(response))
         assert "illisible" in body_text(response)
-    health = client.get("/healthz")
+    health = prod_client.get("/healthz")
     assert health.status_code == 503  # taken out of service until another generation is switched in
     assert "illisible" in json_of(health)["error"]
 

@@ -1,6 +1,6 @@
 """Hostile and malformed input on the HTML page and the JSON API: 200 or 400 with a clear message, never a 500.
 
-Every item of issue 4's « Hostile and malformed input » list, through the Flask test client over a real
+Every item of issue 4's « Hostile and malformed input » list, through the Flask test prod_client over a real
 index, plus Hypothesis property tests with arbitrary Unicode in every parameter.
 """
 
@@ -22,7 +22,7 @@ import search_app.params
 import search_app.query_parser
 from search_app.facets import MAX_VALUES_PER_FACET
 from search_app.query_parser import MAX_DEPTH, MAX_QUERY_CHARS, MAX_TERMS, parse_query
-from tests.reliability.conftest import (
+from tests.reliability.helpers import (
     HTML_RECORD_ID,
     assert_no_traceback,
     assert_safe_fragment,
@@ -95,9 +95,9 @@ HOSTILE_QUERIES: list[tuple[str, str, str | None]] = [
 ]
 
 
-def get(client: FlaskClient, path: str, params: Params) -> tuple[TestResponse, float]:
+def get(prod_client: FlaskClient, path: str, params: Params) -> tuple[TestResponse, float]:
     started = time.perf_counter()
-    response = client.get(path, query_string=params)
+    response = prod_client.get(path, query_string=params)
     return response, time.perf_counter() - started
 
 
@@ -124,8 +124,10 @@ def check_answer(response: TestResponse, path: str, seconds: float) -> str:
 @pytest.mark.parametrize(
     ("text", "notice"), [(q, n) for _, q, n in HOSTILE_QUERIES], ids=[i for i, _, _ in HOSTILE_QUERIES]
 )
-def test_hostile_query_gets_an_answer_and_any_repair_is_explained(client: FlaskClient, path: str, text: str, notice):
-    response, seconds = get(client, path, {"q": text})
+def test_hostile_query_gets_an_answer_and_any_repair_is_explained(
+    prod_client: FlaskClient, path: str, text: str, notice
+):
+    response, seconds = get(prod_client, path, {"q": text})
     said = check_answer(response, path, seconds)
     assert response.status_code == 200  # the parser repairs queries; it never refuses one
     if notice:
@@ -133,19 +135,19 @@ def test_hostile_query_gets_an_answer_and_any_repair_is_explained(client: FlaskC
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_empty_and_stop_word_queries_browse_everything(client: FlaskClient, path: str):
+def test_empty_and_stop_word_queries_browse_everything(prod_client: FlaskClient, path: str):
     for text in ("", "   ", "le la les de", "*", "AND OR NOT"):
-        response, _ = get(client, "/api/search", {"q": text})
+        response, _ = get(prod_client, "/api/search", {"q": text})
         assert json_of(response)["total"] == DOCUMENTS, text
-        page, seconds = get(client, path, {"q": text})
+        page, seconds = get(prod_client, path, {"q": text})
         check_answer(page, path, seconds)
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_query_over_the_app_limit_is_truncated_and_the_page_says_so(client: FlaskClient, path: str):
+def test_query_over_the_app_limit_is_truncated_and_the_page_says_so(prod_client: FlaskClient, path: str):
     text = "réintégration " + "x" * 9_986
     assert len(text) == 10_000
-    response, seconds = get(client, path, {"q": text})
+    response, seconds = get(prod_client, path, {"q": text})
     said = check_answer(response, path, seconds)
     assert response.status_code == 200
     assert f"Requête trop longue : seuls les {MAX_QUERY_CHARS} premiers caractères sont pris en compte." in said
@@ -153,8 +155,8 @@ def test_query_over_the_app_limit_is_truncated_and_the_page_says_so(client: Flas
         assert json_of(response)["total"] > 0  # the first 500 characters were searched
 
 
-def ids_for(client: FlaskClient, text: str) -> list[str]:
-    response = client.get("/api/search", query_string={"q": text, "per_page": "50"})
+def ids_for(prod_client: FlaskClient, text: str) -> list[str]:
+    response = prod_client.get("/api/search", query_string={"q": text, "per_page": "50"})
     assert response.status_code == 200
     return [hit["id"] for hit in json_of(response)["results"]]
 
@@ -169,52 +171,52 @@ def ids_for(client: FlaskClient, text: str) -> list[str]:
         ('"migrants de retour" re\u0301seaux', '"migrants de retour" réseaux'),
     ],
 )
-def test_combining_accents_behave_like_precomposed_letters(client: FlaskClient, composed: str, precomposed: str):
-    expected = ids_for(client, precomposed)
+def test_combining_accents_behave_like_precomposed_letters(prod_client: FlaskClient, composed: str, precomposed: str):
+    expected = ids_for(prod_client, precomposed)
     assert expected, f"« {precomposed} » should match something in the corpus"
-    assert ids_for(client, composed) == expected
+    assert ids_for(prod_client, composed) == expected
     linked = [
-        set(PROGRAMME_LINK_RE.findall(body_text(client.get("/", query_string={"q": q}))))
+        set(PROGRAMME_LINK_RE.findall(body_text(prod_client.get("/", query_string={"q": q}))))
         for q in (composed, precomposed)
     ]
     assert linked[0] == linked[1] == set(expected)
 
 
-def test_zero_width_and_bidi_marks_are_ignored(client: FlaskClient):
-    assert ids_for(client, "\u202emigrants\u202c") == ids_for(client, "migrants")
-    assert ids_for(client, "\ufeffréintégration\u200e") == ids_for(client, "réintégration")
+def test_zero_width_and_bidi_marks_are_ignored(prod_client: FlaskClient):
+    assert ids_for(prod_client, "\u202emigrants\u202c") == ids_for(prod_client, "migrants")
+    assert ids_for(prod_client, "\ufeffréintégration\u200e") == ids_for(prod_client, "réintégration")
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 @pytest.mark.parametrize(
     "raw", ["q=%FF%FE", "q=%C3%28", "q=migr%E9", "q=%ED%A0%80", "q=%00%00", "q=\xff\xfe", "q=\xe9t\xe9"]
 )
-def test_invalid_utf8_in_the_raw_query_string(client: FlaskClient, path: str, raw: str):
+def test_invalid_utf8_in_the_raw_query_string(prod_client: FlaskClient, path: str, raw: str):
     # Raw (not percent-encoded) bytes reach WSGI as latin-1 characters, as gunicorn passes them.
     started = time.perf_counter()
-    response = client.get(path, environ_overrides={"QUERY_STRING": raw})
+    response = prod_client.get(path, environ_overrides={"QUERY_STRING": raw})
     check_answer(response, path, time.perf_counter() - started)
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("raw", ["country=\xff&region=%FF", "page=%FF", "sort=\xe9", "q=a&status=%C0%AF"])
-def test_invalid_utf8_in_other_parameters(client: FlaskClient, raw: str):
+def test_invalid_utf8_in_other_parameters(prod_client: FlaskClient, raw: str):
     for path in ENDPOINTS:
-        response = client.get(path, environ_overrides={"QUERY_STRING": raw})
+        response = prod_client.get(path, environ_overrides={"QUERY_STRING": raw})
         check_answer(response, path, 0)
 
 
 @pytest.mark.parametrize(
     "path", ["/programmes/%FF%FE", "/programmes/%00", "/api/programmes/%FF", "/api/programmes/%C3%28"]
 )
-def test_invalid_utf8_and_nul_in_the_path(client: FlaskClient, path: str):
-    response = client.get(path)
+def test_invalid_utf8_and_nul_in_the_path(prod_client: FlaskClient, path: str):
+    response = prod_client.get(path)
     assert response.status_code == 404
     assert_no_traceback(body_text(response))
 
 
-def test_raw_latin1_bytes_in_the_path(client: FlaskClient):
-    response = client.get("/", environ_overrides={"PATH_INFO": "/programmes/\xff\xfe"})
+def test_raw_latin1_bytes_in_the_path(prod_client: FlaskClient):
+    response = prod_client.get("/", environ_overrides={"PATH_INFO": "/programmes/\xff\xfe"})
     assert response.status_code == 404
     assert_no_traceback(body_text(response))
 
@@ -222,36 +224,37 @@ def test_raw_latin1_bytes_in_the_path(client: FlaskClient):
 # --- repeated, unknown and out-of-range parameters -----------------------------------------------------------
 
 
-def test_500_country_values_are_capped_and_the_cap_is_said(client: FlaskClient):
+def test_500_country_values_are_capped_and_the_cap_is_said(prod_client: FlaskClient):
     params = [("country", f"Pays {i}") for i in range(500)] + [("country", "Mali")]
     for path in ENDPOINTS:
-        response, seconds = get(client, path, params)
+        response, seconds = get(prod_client, path, params)
         said = check_answer(response, path, seconds)
         assert response.status_code == 200
         assert f"Au plus {MAX_VALUES_PER_FACET} valeurs par filtre" in said, path
 
 
-def test_many_values_in_every_facet_at_once(client: FlaskClient):
+def test_many_values_in_every_facet_at_once(prod_client: FlaskClient):
     params = [(facet, f"valeur {i}") for facet in ("region", "country", "status") for i in range(500)]
     for path in ENDPOINTS:
-        response, seconds = get(client, path, params)
+        response, seconds = get(prod_client, path, params)
         check_answer(response, path, seconds)
         assert response.status_code == 200
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_unknown_facet_values_give_no_results_not_an_error(client: FlaskClient, path: str):
-    response, seconds = get(client, path, [("country", "Atlantide"), ("region", "Mordor"), ("status", "Abandonné")])
+def test_unknown_facet_values_give_no_results_not_an_error(prod_client: FlaskClient, path: str):
+    unknown = [("country", "Atlantide"), ("region", "Mordor"), ("status", "Abandonné")]
+    response, seconds = get(prod_client, path, unknown)
     check_answer(response, path, seconds)
     assert response.status_code == 200
-    api = json_of(client.get("/api/search", query_string={"country": "Atlantide"}))
+    api = json_of(prod_client.get("/api/search", query_string={"country": "Atlantide"}))
     assert api["total"] == 0
     assert {"value": "atlantide", "count": 0, "selected": True} in api["facets"]["country"]
 
 
-def test_unknown_parameters_are_ignored(client: FlaskClient):
+def test_unknown_parameters_are_ignored(prod_client: FlaskClient):
     for path in ENDPOINTS:
-        response, seconds = get(client, path, {"q": "migrants", "foo": "bar", "debug": "1", "__proto__": "x"})
+        response, seconds = get(prod_client, path, {"q": "migrants", "foo": "bar", "debug": "1", "__proto__": "x"})
         check_answer(response, path, seconds)
         assert response.status_code == 200
 
@@ -278,16 +281,16 @@ BAD_NUMBERS = [
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_NUMBERS)
-def test_bad_numbers_are_400_in_the_api(client: FlaskClient, name: str, value: str):
-    response, seconds = get(client, "/api/search", {name: value})
+def test_bad_numbers_are_400_in_the_api(prod_client: FlaskClient, name: str, value: str):
+    response, seconds = get(prod_client, "/api/search", {name: value})
     message = check_answer(response, "/api/search", seconds)
     assert response.status_code == 400
     assert f"« {name} »" in message
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_NUMBERS)
-def test_bad_numbers_fall_back_to_defaults_on_the_page(client: FlaskClient, name: str, value: str):
-    response, seconds = get(client, "/", {"q": "migrants", name: value})
+def test_bad_numbers_fall_back_to_defaults_on_the_page(prod_client: FlaskClient, name: str, value: str):
+    response, seconds = get(prod_client, "/", {"q": "migrants", name: value})
     said = check_answer(response, "/", seconds)
     assert response.status_code == 200
     if name == "page":
@@ -295,20 +298,20 @@ def test_bad_numbers_fall_back_to_defaults_on_the_page(client: FlaskClient, name
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_deepest_allowed_page_says_the_depth_limit(client: FlaskClient, path: str):
-    response, seconds = get(client, path, {"q": "migrants", "page": str(search_app.params.MAX_PAGE)})
+def test_deepest_allowed_page_says_the_depth_limit(prod_client: FlaskClient, path: str):
+    response, seconds = get(prod_client, path, {"q": "migrants", "page": str(search_app.params.MAX_PAGE)})
     said = check_answer(response, path, seconds)
     assert response.status_code == 200
     assert "premiers résultats peuvent être parcourus" in said
 
 
-def test_per_page_within_bounds_is_honoured(client: FlaskClient):
-    body = json_of(client.get("/api/search", query_string={"per_page": "2", "page": "3"}))
+def test_per_page_within_bounds_is_honoured(prod_client: FlaskClient):
+    body = json_of(prod_client.get("/api/search", query_string={"per_page": "2", "page": "3"}))
     assert (body["page"], body["per_page"], len(body["results"])) == (3, 2, 2)
 
 
-def test_repeated_q_uses_the_first(client: FlaskClient):
-    body = json_of(client.get("/api/search", query_string=[("q", "Afghanistan"), ("q", "<script>")]))
+def test_repeated_q_uses_the_first(prod_client: FlaskClient):
+    body = json_of(prod_client.get("/api/search", query_string=[("q", "Afghanistan"), ("q", "<script>")]))
     assert body["query"] == "Afghanistan"
 
 
@@ -331,14 +334,14 @@ def test_parser_survives_deep_nesting_at_the_default_length_limit():
     assert any("trop longue" in notice for notice in parsed.notices)
 
 
-def test_2000_nested_parentheses_within_raised_length_limits(client: FlaskClient, monkeypatch: pytest.MonkeyPatch):
+def test_2000_nested_parentheses_within_raised_length_limits(prod_client: FlaskClient, monkeypatch: pytest.MonkeyPatch):
     """With the length limits raised, the parser itself sees all 2 000 levels (no RecursionError)."""
     monkeypatch.setattr(search_app.query_parser, "MAX_QUERY_CHARS", 100_000)
     monkeypatch.setattr(search_app.params, "MAX_PARAM_CHARS", 100_000)
     text = "(" * 2000 + "migrants OU (retour (" + ")" * 2000
     assert len(text) > 4000
     for path in ENDPOINTS:
-        response, seconds = get(client, path, {"q": text})
+        response, seconds = get(prod_client, path, {"q": text})
         said = check_answer(response, path, seconds)
         assert response.status_code == 200
         assert f"au-delà de {MAX_DEPTH} niveaux" in said
@@ -353,13 +356,15 @@ XSS_PARAMS = ["q", "region", "country", "status", "page", "per_page", "sort"]
 
 @pytest.mark.parametrize("name", XSS_PARAMS)
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_in_any_parameter_never_reaches_the_page_unescaped(client: FlaskClient, name: str, payload: str):
+def test_xss_payload_in_any_parameter_never_reaches_the_page_unescaped(
+    prod_client: FlaskClient, name: str, payload: str
+):
     params = {name: payload, "q": f"migrants {payload}"} if name != "q" else {"q": payload}
-    page, seconds = get(client, "/", params)
+    page, seconds = get(prod_client, "/", params)
     check_answer(page, "/", seconds)
     assert page.status_code == 200
     assert_safe_html(body_text(page), payload)
-    api, seconds = get(client, "/api/search", params)
+    api, seconds = get(prod_client, "/api/search", params)
     check_answer(api, "/api/search", seconds)
     if api.status_code == 200:
         for hit in json_of(api)["results"]:
@@ -368,9 +373,9 @@ def test_xss_payload_in_any_parameter_never_reaches_the_page_unescaped(client: F
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_in_chips_and_hidden_fields(client: FlaskClient, payload: str):
+def test_xss_payload_in_chips_and_hidden_fields(prod_client: FlaskClient, payload: str):
     params = [("country", payload), ("region", payload), ("status", payload), ("country", "Mali"), ("q", payload)]
-    page = client.get("/", query_string=params)
+    page = prod_client.get("/", query_string=params)
     assert page.status_code == 200
     text = body_text(page)
     assert 'class="chip"' in text  # the chips are shown, and escaped
@@ -378,21 +383,21 @@ def test_xss_payload_in_chips_and_hidden_fields(client: FlaskClient, payload: st
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_in_a_query_with_a_suggestion(client: FlaskClient, payload: str):
-    page = client.get("/", query_string={"q": f"reintegratoin {payload}"})
+def test_xss_payload_in_a_query_with_a_suggestion(prod_client: FlaskClient, payload: str):
+    page = prod_client.get("/", query_string={"q": f"reintegratoin {payload}"})
     text = body_text(page)
     assert page.status_code == 200
     # The payload's words are in no programme and have no correction: no half-corrected suggestion.
     assert "Essayez avec" not in text
     assert_safe_html(text, payload)
-    corrected = body_text(client.get("/", query_string={"q": "reintegratoin", "country": payload}))
+    corrected = body_text(prod_client.get("/", query_string={"q": "reintegratoin", "country": payload}))
     assert "Essayez avec" in corrected and "réintégration" in corrected
     assert_safe_html(corrected, payload)
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_on_the_detail_page(client: FlaskClient, payload: str):
-    page = client.get("/programmes/afghanistan-rada", query_string={"q": f"réintégration {payload}"})
+def test_xss_payload_on_the_detail_page(prod_client: FlaskClient, payload: str):
+    page = prod_client.get("/programmes/afghanistan-rada", query_string={"q": f"réintégration {payload}"})
     assert page.status_code == 200
     text = body_text(page)
     assert "<mark>" in text  # the query is used for highlighting, and escaped
@@ -400,20 +405,20 @@ def test_xss_payload_on_the_detail_page(client: FlaskClient, payload: str):
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_in_error_pages(client: FlaskClient, payload: str):
+def test_xss_payload_in_error_pages(prod_client: FlaskClient, payload: str):
     for path in (f"/programmes/{quote(payload, safe='')}", f"/{quote(payload, safe='')}", f"/aide/{quote(payload)}"):
-        page = client.get(path)
+        page = prod_client.get(path)
         assert page.status_code == 404
         assert_safe_html(body_text(page), payload)
-    api = client.get(f"/api/programmes/{quote(payload, safe='')}")
+    api = prod_client.get(f"/api/programmes/{quote(payload, safe='')}")
     assert api.status_code == 404
     assert api.mimetype == "application/json"
     assert api.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize("payload", XSS, ids=["script", "img-onerror", "javascript-url"])
-def test_xss_payload_in_autocomplete(client: FlaskClient, payload: str):
-    response = client.get("/api/suggest", query_string={"q": payload})
+def test_xss_payload_in_autocomplete(prod_client: FlaskClient, payload: str):
+    response = prod_client.get("/api/suggest", query_string={"q": payload})
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -421,15 +426,15 @@ def test_xss_payload_in_autocomplete(client: FlaskClient, payload: str):
         assert "<" not in item["text"]
 
 
-def test_queries_listed_on_the_stats_page_are_escaped(app, client: FlaskClient):
+def test_queries_listed_on_the_stats_page_are_escaped(prod_app, prod_client: FlaskClient):
     """Search analytics store what users type: the /stats page must show it as text (no stored XSS)."""
     for payload in XSS:
-        client.get("/", query_string={"q": payload})
-        client.get("/api/search", query_string={"q": f"migrants {payload}"})
-        client.get("/programmes/afghanistan-rada", query_string={"q": payload})
-    app.extensions["analytics"].flush()
+        prod_client.get("/", query_string={"q": payload})
+        prod_client.get("/api/search", query_string={"q": f"migrants {payload}"})
+        prod_client.get("/programmes/afghanistan-rada", query_string={"q": payload})
+    prod_app.extensions["analytics"].flush()
     for days in ("", "7", "90", "<script>alert(1)</script>", "-1", "²", "9" * 40):
-        page = client.get("/stats", query_string={"days": days})
+        page = prod_client.get("/stats", query_string={"days": days})
         assert page.status_code == 200
         text = body_text(page)
         assert_safe_html(text, *XSS)
@@ -528,8 +533,8 @@ def check_property(response: TestResponse) -> None:
 @pytest.mark.parametrize("path", ENDPOINTS)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(ANY_TEXT, st.text(alphabet='()"*~:-+ ORANDTmigrants', max_size=200)))
-def test_any_unicode_query(client: FlaskClient, path: str, text: str):
-    response = client.get(path, query_string={"q": text})
+def test_any_unicode_query(prod_client: FlaskClient, path: str, text: str):
+    response = prod_client.get(path, query_string={"q": text})
     check_property(response)
     assert response.status_code == 200  # queries are always repaired, never refused
 
@@ -545,13 +550,13 @@ def test_any_unicode_query(client: FlaskClient, path: str, text: str):
     per_page=NUMBER_LIKE,
     sort=SORT,
 )
-def test_any_parameter_values(client: FlaskClient, path: str, text, region, country, status, page, per_page, sort):
+def test_any_parameter_values(prod_client: FlaskClient, path: str, text, region, country, status, page, per_page, sort):
     params: list[tuple[str, str]] = [("q", text)] if text is not None else []
     params += [("region", v) for v in region] + [("country", v) for v in country] + [("status", v) for v in status]
     params += [
         (name, value) for name, value in (("page", page), ("per_page", per_page), ("sort", sort)) if value is not None
     ]
-    response = client.get(path, query_string=params)
+    response = prod_client.get(path, query_string=params)
     check_property(response)
     if path == "/":
         assert response.status_code == 200  # the page is lenient: defaults and a notice
@@ -559,10 +564,10 @@ def test_any_parameter_values(client: FlaskClient, path: str, text, region, coun
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=ANY_TEXT)
-def test_any_unicode_in_autocomplete_and_detail_query(client: FlaskClient, text: str):
-    response = client.get("/api/suggest", query_string={"q": text})
+def test_any_unicode_in_autocomplete_and_detail_query(prod_client: FlaskClient, text: str):
+    response = prod_client.get("/api/suggest", query_string={"q": text})
     assert response.status_code == 200
     json_of(response)
-    response = client.get("/programmes/afghanistan-rada", query_string={"q": text})
+    response = prod_client.get("/programmes/afghanistan-rada", query_string={"q": text})
     assert response.status_code == 200
     assert "Traceback (most recent call last)" not in body_text(response)

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from indexer.analysis import ANALYZER_VERSION
 from indexer.schema import SCHEMA_VERSION
 from indexer.store import POINTER_NAME
-from tests.reliability.conftest import (
+from tests.reliability.helpers import (
     assert_no_traceback,
     body_text,
     build,
@@ -33,20 +33,20 @@ UNAVAILABLE_PAGE = "La recherche est momentanément indisponible."
 RECOVERY_SECONDS = 5.0
 
 
-def assert_unavailable(client: FlaskClient, reason: str) -> None:
+def assert_unavailable(prod_client: FlaskClient, reason: str) -> None:
     """Every entry point says the index is unavailable, why, in French, with a 503, no trace and
     no file path (those go to the log)."""
-    health = client.get("/healthz")
+    health = prod_client.get("/healthz")
     assert health.status_code == 503
     body = json_of(health)
     assert body["status"] == "unavailable"
     assert re.search(reason, body["error"]), body["error"]
-    index_dir = str(client.application.config["SEARCH_INDEX_DIR"])
+    index_dir = str(prod_client.application.config["SEARCH_INDEX_DIR"])
     for path in ("/healthz", "/?q=migrants", "/api/search?q=migrants", "/programmes/afghanistan-rada"):
-        text = body_text(client.get(path))
+        text = body_text(prod_client.get(path))
         assert index_dir not in text and "Errno" not in text, (path, text[:300])
 
-    page = client.get("/", query_string={"q": "migrants"})
+    page = prod_client.get("/", query_string={"q": "migrants"})
     assert page.status_code == 503
     text = body_text(page)
     assert UNAVAILABLE_PAGE in text
@@ -55,24 +55,24 @@ def assert_unavailable(client: FlaskClient, reason: str) -> None:
     assert_no_traceback(text)
 
     for path in ("/api/search?q=migrants", "/api/suggest?q=mig", "/api/programmes/afghanistan-rada"):
-        response = client.get(path)
+        response = prod_client.get(path)
         assert response.status_code == 503, path
         assert response.mimetype == "application/json"
         assert "L’index de recherche est indisponible." in json_of(response)["error"]
         assert_no_traceback(body_text(response))
 
-    detail = client.get("/programmes/afghanistan-rada")
+    detail = prod_client.get("/programmes/afghanistan-rada")
     assert detail.status_code == 503
     assert "L’index de recherche est indisponible." in body_text(detail)
     assert_no_traceback(body_text(detail))
 
 
-def assert_recovers(client: FlaskClient, documents: int = 6) -> None:
-    assert wait_for(lambda: client.get("/healthz").status_code == 200, timeout=RECOVERY_SECONDS)
-    health = json_of(client.get("/healthz"))
+def assert_recovers(prod_client: FlaskClient, documents: int = 6) -> None:
+    assert wait_for(lambda: prod_client.get("/healthz").status_code == 200, timeout=RECOVERY_SECONDS)
+    health = json_of(prod_client.get("/healthz"))
     assert health["status"] == "ok" and health["documents"] == documents
-    assert client.get("/", query_string={"q": "migrants"}).status_code == 200
-    search = client.get("/api/search", query_string={"q": ""})
+    assert prod_client.get("/", query_string={"q": "migrants"}).status_code == 200
+    search = prod_client.get("/api/search", query_string={"q": ""})
     assert search.status_code == 200 and json_of(search)["total"] == documents
 
 
@@ -83,21 +83,21 @@ def records(tmp_path: Path) -> Path:
 
 def test_missing_index_then_first_build(tmp_path: Path, records: Path, caplog: pytest.LogCaptureFixture):
     root = tmp_path / "index"  # does not exist yet
-    client = make_app(root).test_client()
+    prod_client = make_app(root).test_client()
     with caplog.at_level("WARNING", logger="search_app.errors"):
-        assert_unavailable(client, r"aucun index construit")
+        assert_unavailable(prod_client, r"aucun index construit")
     assert any(str(root) in record.getMessage() for record in caplog.records)  # the path is logged, not shown
     build(records, root, force=False)
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 def test_empty_index_directory(tmp_path: Path, records: Path):
     root = tmp_path / "index"
     root.mkdir()
-    client = make_app(root).test_client()
-    assert_unavailable(client, r"aucun index construit")
+    prod_client = make_app(root).test_client()
+    assert_unavailable(prod_client, r"aucun index construit")
     build(records, root, force=False)
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 def _truncate_segment(generation: Path) -> None:
@@ -164,13 +164,13 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
 def test_unreadable_index_then_rebuild(index_copy: Path, records: Path, kind: str):
     corrupt, reason = CORRUPTIONS[kind]
     corrupt(live_generation(index_copy))
-    client = make_app(index_copy).test_client()
-    assert_unavailable(client, reason)
+    prod_client = make_app(index_copy).test_client()
+    assert_unavailable(prod_client, reason)
     if kind == "pointer-is-a-directory":
         (index_copy / POINTER_NAME).rmdir()
     # The ordinary (not forced) build must not skip a damaged index because its fingerprint matches.
     build(records, index_copy, force=False)
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 @pytest.mark.parametrize(
@@ -182,12 +182,12 @@ def test_index_built_by_another_version_then_rebuild(index_copy: Path, records: 
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta[key] = "0"
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    client = make_app(index_copy).test_client()
-    assert_unavailable(client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
-    assert "--force" in json_of(client.get("/healthz"))["error"]  # says how to fix it
+    prod_client = make_app(index_copy).test_client()
+    assert_unavailable(prod_client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
+    assert "--force" in json_of(prod_client.get("/healthz"))["error"]  # says how to fix it
     result = run_indexer("build", "--force", "--corpus", records, "--index", index_copy)
     assert result.returncode == 0, result.stderr
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 def test_index_repaired_in_place_is_picked_up_within_the_retry_delay(index_copy: Path):
@@ -195,30 +195,30 @@ def test_index_repaired_in_place_is_picked_up_within_the_retry_delay(index_copy:
     meta_path = live_generation(index_copy) / "meta.json"
     good = meta_path.read_bytes()
     meta_path.write_text("{", encoding="utf-8")
-    client = make_app(index_copy).test_client()
-    assert_unavailable(client, r"illisible")
+    prod_client = make_app(index_copy).test_client()
+    assert_unavailable(prod_client, r"illisible")
     meta_path.write_bytes(good)
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 def test_index_damaged_while_served_then_rebuilt(index_copy: Path, records: Path):
     """Corruption found mid-search takes the generation out of service until a new one is switched in."""
-    client = make_app(index_copy).test_client()
-    assert client.get("/healthz").status_code == 200
+    prod_client = make_app(index_copy).test_client()
+    assert prod_client.get("/healthz").status_code == 200
     segment = next(live_generation(index_copy).glob("*.seg"))
     data = bytearray(segment.read_bytes())
     data[20_000:60_000] = b"\x00\xff" * 20_000
     segment.write_bytes(bytes(data))
-    client = make_app(index_copy).test_client()  # a fresh process opening the damaged files
-    assert client.get("/api/search", query_string={"q": "migrants retour"}).status_code == 503
-    assert json_of(client.get("/healthz"))["status"] == "unavailable"
+    prod_client = make_app(index_copy).test_client()  # a fresh process opening the damaged files
+    assert prod_client.get("/api/search", query_string={"q": "migrants retour"}).status_code == 503
+    assert json_of(prod_client.get("/healthz"))["status"] == "unavailable"
     build(records, index_copy)
-    assert_recovers(client)
+    assert_recovers(prod_client)
 
 
 def test_switching_generations_needs_no_restart(index_copy: Path, records: Path):
-    client = make_app(index_copy).test_client()
-    before = json_of(client.get("/healthz"))["index"]
+    prod_client = make_app(index_copy).test_client()
+    before = json_of(prod_client.get("/healthz"))["index"]
     extra = records / "zz-programme-test.md"
     extra.write_text(
         (records / "afghanistan-rada.md")
@@ -229,9 +229,9 @@ def test_switching_generations_needs_no_restart(index_copy: Path, records: Path)
     )
     after = build(records, index_copy)
     assert after != before
-    assert wait_for(lambda: json_of(client.get("/healthz"))["index"] == after)
-    assert json_of(client.get("/api/search", query_string={"q": "quetzalcoatl"}))["total"] == 1
-    assert json_of(client.get("/api/search", query_string={"q": ""}))["total"] == 7
+    assert wait_for(lambda: json_of(prod_client.get("/healthz"))["index"] == after)
+    assert json_of(prod_client.get("/api/search", query_string={"q": "quetzalcoatl"}))["total"] == 1
+    assert json_of(prod_client.get("/api/search", query_string={"q": ""}))["total"] == 7
 
 
 # --- corpus problems: the build fails loudly and touches nothing -------------------------------------------------
@@ -304,8 +304,8 @@ CORPUS_PROBLEMS = {
 def test_corpus_problem_fails_the_build_and_leaves_the_served_index_untouched(
     index_copy: Path, records: Path, kind: str
 ):
-    client = make_app(index_copy).test_client()
-    served = json_of(client.get("/healthz"))["index"]
+    prod_client = make_app(index_copy).test_client()
+    served = json_of(prod_client.get("/healthz"))["index"]
     before = snapshot(index_copy)
     path, line, field = CORPUS_PROBLEMS[kind](records)
 
@@ -319,6 +319,6 @@ def test_corpus_problem_fails_the_build_and_leaves_the_served_index_untouched(
     assert "en service :" not in result.stdout
     assert snapshot(index_copy) == before  # CURRENT and every generation file, byte for byte and mtime
     assert (index_copy / POINTER_NAME).read_text(encoding="utf-8").strip() == served
-    health = client.get("/healthz")
+    health = prod_client.get("/healthz")
     assert health.status_code == 200 and json_of(health)["index"] == served
-    assert json_of(client.get("/api/search", query_string={"q": ""}))["total"] == 6
+    assert json_of(prod_client.get("/api/search", query_string={"q": ""}))["total"] == 6

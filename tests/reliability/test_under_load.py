@@ -26,8 +26,8 @@ from urllib.parse import quote
 import pytest
 
 from indexer.store import POINTER_NAME
-from tests.conftest import ROOT
-from tests.reliability.conftest import build, copy_corpus, run_indexer, wait_for
+from tests.paths import ROOT
+from tests.reliability.helpers import build, copy_corpus, run_indexer, wait_for
 
 pytestmark = pytest.mark.slow
 
