@@ -125,7 +125,7 @@ class FrenchTokenizer(Tokenizer):
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
-    def __call__(
+    def __call__(  # noqa: PLR0913 (Whoosh's tokenizer interface)
         self,
         value: str,
         positions: bool = False,

@@ -297,7 +297,7 @@ class PreparedCorpus:
     english: int = 0  # how many of the synonym groups are English (the countries' and english.yaml's)
 
 
-def prepare_corpus(
+def prepare_corpus(  # noqa: PLR0913 (each vocabulary file can be overridden; all default to the corpus root)
     corpus_dir: Path,
     acronyms_file: Path | None = None,
     synonyms_file: Path | None = None,
@@ -349,7 +349,7 @@ def vocabulary_groups(
     return written, english
 
 
-def build_index(
+def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defaults)
     corpus_dir: Path,
     index_root: Path,
     acronyms_file: Path | None = None,
@@ -385,7 +385,7 @@ def build_index(
                 forms = _write_index(staging, records, protected, progress)
             except RecordChanged as error:
                 raise BuildError(str(error)) from error
-            _write_metadata(staging, name, records, print_, prepared.country_codes, forms, protected)
+            _write_metadata(staging, name, prepared, forms)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, records)
             os.rename(staging, index_root / name)
@@ -411,15 +411,9 @@ def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
         return False
 
 
-def _write_metadata(
-    path: Path,
-    name: str,
-    records: list[RecordSummary],
-    print_: str,
-    country_codes: dict[str, str] | None = None,
-    forms: Counter[str] | None = None,
-    protected: frozenset[str] = frozenset(),
-) -> None:
+def _write_metadata(path: Path, name: str, prepared: PreparedCorpus, forms: Counter[str]) -> None:
+    """The generation's meta.json, surface vocabulary and title list."""
+    records = prepared.records
     counts = {
         "region": Counter(r.region for r in records),
         "country": Counter(c for r in records for c in r.countries),
@@ -427,18 +421,18 @@ def _write_metadata(
         "theme": Counter(t for r in records for t in r.themes),
     }
     meta = {
-        "ordinary_names": ordinary_names(forms or Counter(), protected),
+        "ordinary_names": ordinary_names(forms, prepared.protected),
         "generation": name,
-        "fingerprint": print_,
+        "fingerprint": prepared.fingerprint,
         "analyzer_version": ANALYZER_VERSION,
         "schema_version": SCHEMA_VERSION,
         "documents": len(records),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "facets": {facet: dict(sorted(counter.items())) for facet, counter in counts.items()},
-        "country_codes": country_codes or {},
+        "country_codes": prepared.country_codes or {},
     }
     (path / META_NAME).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    vocabulary = surface_vocabulary(forms or Counter())
+    vocabulary = surface_vocabulary(forms)
     (path / VOCABULARY_NAME).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     titles = sorted(([r.id, r.title] for r in records), key=lambda item: (fold(item[1]), item[0]))
     (path / TITLES_NAME).write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")

@@ -176,24 +176,33 @@ def _objectives(value: object) -> tuple[ObjectiveItem, ...] | None:
     return tuple(items)
 
 
+def _field_problems(header: dict) -> list[tuple[str, str]]:
+    """(field, message) for each required, text, country-list or status field that is wrong."""
+    found = [(name, "champ obligatoire manquant ou vide") for name in REQUIRED_FIELDS if _is_blank(header.get(name))]
+    found += [
+        (name, "doit être un texte")
+        for name in ("id", "title", "region", "status", "source")
+        if header.get(name) is not None and not isinstance(header[name], str)
+    ]
+    countries = _text_list(header.get("countries"))
+    if header.get("countries") is not None and (countries is None or not all(c.strip() for c in countries)):
+        found.append(("countries", "doit être une liste de noms de pays non vides"))
+    status = header.get("status")
+    if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
+        found.append(("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})"))
+    return found
+
+
 def _validate(path: Path, header: dict, lines: list[str], body: str, problems: list[CorpusProblem]) -> Programme | None:
     start = len(problems)
 
     def report(name: str, message: str) -> None:
         problems.append(CorpusProblem(str(path), _field_line(lines, name) or 1, name, message))
 
-    for name in REQUIRED_FIELDS:
-        if _is_blank(header.get(name)):
-            report(name, "champ obligatoire manquant ou vide")
-    for name in ("id", "title", "region", "status", "source"):
-        if header.get(name) is not None and not isinstance(header[name], str):
-            report(name, "doit être un texte")
+    for name, message in _field_problems(header):
+        report(name, message)
     countries = _text_list(header.get("countries"))
-    if header.get("countries") is not None and (countries is None or not all(c.strip() for c in countries)):
-        report("countries", "doit être une liste de noms de pays non vides")
     status = header.get("status")
-    if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
-        report("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})")
     objectives = _objectives(header.get("objectives"))
     if objectives is None:
         report("objectives", "doit être une liste d’éléments avec au moins un champ « text »")

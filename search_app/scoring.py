@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from whoosh import query as wq
@@ -71,28 +72,38 @@ class Evaluator:
             return self._empty(scored)
         if getattr(query, "boost", 1.0) != 1.0:
             raise Unsupported(f"boost in {query!r}")
-        if type(query) is wq.Term:
-            return self._term(query.fieldname, query.text, scored)
-        if type(query) is wq.Phrase:
-            return self._phrase(query, scored)
-        if type(query) is wq.And:
-            return self._compound(query.subqueries, scored, np.logical_and)
-        if type(query) is wq.Or:
-            if query.scale:
-                raise Unsupported(f"scaled Or {query!r}")
-            if query.minmatch > 1:
-                return self._at_least(query.subqueries, query.minmatch, scored)
-            return self._compound(query.subqueries, scored, np.logical_or)
-        if type(query) is wq.AndNot:
-            base = self._node(query.a, scored)
-            base.mask &= ~self._node(query.b, False).mask
-            return _only_matching(base)
-        if type(query) is wq.Not:  # InverseMatcher: every other document, weight 1
-            mask = ~self._node(query.query, False).mask
-            return Matches(mask, mask.astype(np.float64) if scored else None)
-        if type(query) is wq.Every and query.fieldname in (None, "", "*"):
-            return Matches(np.ones(self.size, dtype=bool), np.ones(self.size) if scored else None)
-        raise Unsupported(f"query {query!r}")
+        evaluate = self._BY_TYPE.get(type(query))  # exact types: a subclass may match otherwise
+        if evaluate is None:
+            raise Unsupported(f"query {query!r}")
+        return evaluate(self, query, scored)
+
+    def _term_node(self, query: wq.Term, scored: bool) -> Matches:
+        return self._term(query.fieldname, query.text, scored)
+
+    def _and(self, query: wq.And, scored: bool) -> Matches:
+        return self._compound(query.subqueries, scored, np.logical_and)
+
+    def _or(self, query: wq.Or, scored: bool) -> Matches:
+        if query.scale:
+            raise Unsupported(f"scaled Or {query!r}")
+        if query.minmatch > 1:
+            return self._at_least(query.subqueries, query.minmatch, scored)
+        return self._compound(query.subqueries, scored, np.logical_or)
+
+    def _and_not(self, query: wq.AndNot, scored: bool) -> Matches:
+        base = self._node(query.a, scored)
+        base.mask &= ~self._node(query.b, False).mask
+        return _only_matching(base)
+
+    def _not(self, query: wq.Not, scored: bool) -> Matches:
+        """Every other document, weight 1 (Whoosh's InverseMatcher)."""
+        mask = ~self._node(query.query, False).mask
+        return Matches(mask, mask.astype(np.float64) if scored else None)
+
+    def _every(self, query: wq.Every, scored: bool) -> Matches:
+        if query.fieldname not in (None, "", "*"):
+            raise Unsupported(f"query {query!r}")
+        return Matches(np.ones(self.size, dtype=bool), np.ones(self.size) if scored else None)
 
     def _compound(
         self, subqueries: Sequence[wq.Query], scored: bool, combine: Callable[..., np.ndarray]
@@ -188,6 +199,17 @@ class Evaluator:
                 term_scores.append(self._term_scores(fieldname, w, chosen))
             result.scores[matched] = _binary_tree_sum(term_scores)
         return result
+
+    #: How each (exact) query type is evaluated.
+    _BY_TYPE: ClassVar[dict[type, Callable[..., Matches]]] = {
+        wq.Term: _term_node,
+        wq.Phrase: _phrase,
+        wq.And: _and,
+        wq.Or: _or,
+        wq.AndNot: _and_not,
+        wq.Not: _not,
+        wq.Every: _every,
+    }
 
 
 def _add_scores(result: Matches, other: Matches) -> None:
