@@ -11,15 +11,11 @@ A failure at any step leaves the live generation exactly as it was.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,14 +34,16 @@ from indexer.scan import RecordSummary, scan_corpus
 from indexer.schema import SCHEMA_VERSION, build_schema
 from indexer.segments import RecordChanged, write_segments
 from indexer.store import (
-    GENERATION_PREFIX,
     META_NAME,
     SYNONYMS_FILE,
     TITLES_NAME,
     VOCABULARY_NAME,
+    build_lock,
     current_generation_name,
-    generation_names,
+    new_generation_name,
     read_generation,
+    remove_old_generations,
+    staged_generation,
     switch_to,
 )
 from indexer.vocabularies import (
@@ -148,16 +146,6 @@ def ordinary_names(forms: Counter[str], protected: frozenset[str]) -> list[str]:
     return sorted({fold_word(form) for form in forms if not form[:1].isupper()} & protected)
 
 
-@contextmanager
-def _build_lock(root: Path) -> Iterator[None]:
-    with open(root / ".build.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _write_index(
     path: Path, records: list[RecordSummary], protected: frozenset[str], progress: Progress | None
 ) -> Counter[str]:
@@ -189,16 +177,6 @@ def _verify(path: Path, records: list[RecordSummary]) -> None:
                 raise BuildError(f"vérification : programme « {record.id} » introuvable")
         if not searcher.search(Term("id", records[0].id)).scored_length():
             raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
-
-
-def _cleanup(root: Path, keep: set[str]) -> None:
-    """Remove generations older than the previous one, and leftovers of failed builds."""
-    names = generation_names(root)
-    for name in names[:-2]:
-        if name not in keep:
-            shutil.rmtree(root / name, ignore_errors=True)
-    for leftover in root.glob(".building-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def analysed_synonyms(
@@ -323,8 +301,8 @@ def prepare_corpus(  # noqa: PLR0913 (each vocabulary file can be overridden; al
     files = (synonyms_file or root / SYNONYMS_NAME, english_file or root / ENGLISH_NAME)
     written, english = vocabulary_groups(*files, codes)
     synonyms = analysed_synonyms([*written, *english], protected)
-    print_ = fingerprint(((r.id, r.digest) for r in scan.records), protected, synonyms, codes)
-    return PreparedCorpus(scan.records, protected, synonyms, print_, codes, len(synonyms) - len(written))
+    corpus_fingerprint = fingerprint(((r.id, r.digest) for r in scan.records), protected, synonyms, codes)
+    return PreparedCorpus(scan.records, protected, synonyms, corpus_fingerprint, codes, len(synonyms) - len(written))
 
 
 def vocabulary_groups(
@@ -365,22 +343,19 @@ def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defa
     """
     started = time.perf_counter()
     prepared = prepare_corpus(corpus_dir, acronyms_file, synonyms_file, themes_file)
-    records, protected, synonyms, print_ = (
+    records, protected, synonyms, corpus_fingerprint = (
         prepared.records, prepared.protected, prepared.synonyms, prepared.fingerprint
     )
     index_root.mkdir(parents=True, exist_ok=True)
-    with _build_lock(index_root):
+    with build_lock(index_root):
         try:
             live = current_generation_name(index_root)
         except ValueError:  # a damaged pointer (not UTF-8): build and replace it
             live = None
-        if live and not force and _same_fingerprint(index_root, live, print_):
+        if live and not force and _same_fingerprint(index_root, live, corpus_fingerprint):
             return BuildResult(live, len(records), True, time.perf_counter() - started)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        name = f"{GENERATION_PREFIX}{stamp}-{print_[:8]}"
-        staging = index_root / f".building-{name}"
-        staging.mkdir()
-        try:
+        name = new_generation_name(corpus_fingerprint)
+        with staged_generation(index_root, name) as staging:
             try:
                 forms = _write_index(staging, records, protected, progress)
             except RecordChanged as error:
@@ -388,20 +363,16 @@ def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defa
             _write_metadata(staging, name, prepared, forms)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, records)
-            os.rename(staging, index_root / name)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         switch_to(index_root, name)
-        _cleanup(index_root, keep={name, live or ""})
+        remove_old_generations(index_root, keep={name, live or ""})
     return BuildResult(name, len(records), False, time.perf_counter() - started)
 
 
-def _same_fingerprint(root: Path, live: str, print_: str) -> bool:
+def _same_fingerprint(root: Path, live: str, corpus_fingerprint: str) -> bool:
     """Whether the live generation has this fingerprint and still opens (a damaged one is rebuilt)."""
     try:
         meta = read_generation(root, live).meta
-        if meta.get("fingerprint") != print_ or meta.get("analyzer_version") != ANALYZER_VERSION:
+        if meta.get("fingerprint") != corpus_fingerprint or meta.get("analyzer_version") != ANALYZER_VERSION:
             return False
         for path in (root / live).glob("*.json"):
             json.loads(path.read_text(encoding="utf-8"))

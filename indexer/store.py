@@ -4,13 +4,23 @@
 generation holds the Whoosh index, ``meta.json`` (fingerprint, analyser
 version, counts) and ``vocabulary.json`` (surface forms for suggestions).
 The pointer is replaced atomically, so readers always see a complete index.
+
+A generation's life: :func:`build_lock` (one build at a time), :func:`staged_generation`
+(written in a hidden ``.building-…`` folder, renamed into place only when complete, removed
+on any failure), :func:`switch_to` (the pointer), :func:`remove_old_generations` (keep the
+live one and the previous one).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 POINTER_NAME = "CURRENT"
@@ -93,3 +103,44 @@ def generation_names(root: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith(GENERATION_PREFIX))
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Hold ``<root>/.build.lock`` (one build at a time per index root)."""
+    with open(root / ".build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_generation_name(fingerprint: str) -> str:
+    """A generation name that sorts by build time and shows the corpus fingerprint."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{GENERATION_PREFIX}{stamp}-{fingerprint[:8]}"
+
+
+@contextmanager
+def staged_generation(root: Path, name: str) -> Iterator[Path]:
+    """A staging folder for generation ``name``, renamed to ``<root>/<name>`` when the block
+    succeeds and removed when it fails (the live generation is never touched)."""
+    staging = root / f".building-{name}"
+    staging.mkdir()
+    try:
+        yield staging
+        os.rename(staging, root / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def remove_old_generations(root: Path, keep: set[str]) -> None:
+    """Remove generations older than the previous one (except ``keep``), and leftovers of failed builds."""
+    names = generation_names(root)
+    for name in names[:-2]:
+        if name not in keep:
+            shutil.rmtree(root / name, ignore_errors=True)
+    for leftover in root.glob(".building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)

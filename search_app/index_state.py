@@ -37,6 +37,7 @@ from indexer.store import (
     SYNONYMS_FILE,
     TITLES_NAME,
     VOCABULARY_NAME,
+    Generation,
     IndexUnavailable,
     current_generation,
 )
@@ -241,58 +242,12 @@ def _facet_values(index: whoosh_index.Index, meta: dict) -> dict[str, dict[str, 
 
 
 def open_generation(root: Path) -> GenerationState:
-    """Open the live generation and precompute its per-generation data."""
+    """Open the live generation, precompute its per-generation data, and check the fast path."""
+    generation = _live_generation(root)
     try:
-        generation = current_generation(root)
-    except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
-        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
-    if not isinstance(generation.meta, dict):
-        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
-    version = generation.meta.get("analyzer_version")
-    if version != ANALYZER_VERSION:
-        raise IndexUnavailable(
-            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
-            "reconstruisez-le (python -m indexer build --force)"
-        )
-    schema = generation.meta.get("schema_version")
-    if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
-        raise IndexUnavailable(
-            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
-            "reconstruisez-le (python -m indexer build --force)"
-        )
-    try:
-        index = whoosh_index.open_dir(str(generation.path))
-        vocabulary = json.loads((generation.path / VOCABULARY_NAME).read_text(encoding="utf-8"))
-        synonyms_path = generation.path / SYNONYMS_FILE
-        synonyms = json.loads(synonyms_path.read_text(encoding="utf-8")) if synonyms_path.exists() else []
-        facets = _facet_values(index, generation.meta)
-        with index.reader() as reader:  # the title column, not the stored records (10 s at 100k)
-            doc_count = reader.doc_count_all()
-            title_keys = list(reader.column_reader("title_sort"))
-            lengths = {CONTENT_FIELD: field_lengths(reader, CONTENT_FIELD)}
-        title_order = sorted(range(doc_count), key=lambda docnum: (title_keys[docnum], docnum))
-        listed = json.loads((generation.path / TITLES_NAME).read_text(encoding="utf-8"))
-        titles = [(fold(title), title, programme_id) for programme_id, title in listed]
-        title_rank = [0] * doc_count
-        for rank, docnum in enumerate(title_order):
-            title_rank[docnum] = rank
+        state = _read_state(generation)
     except Exception as error:  # any failure to read the files means the index is unusable
         raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
-    state = GenerationState(
-        name=generation.name,
-        meta=generation.meta,
-        index=index,
-        analyzer=index.schema[CONTENT_FIELD].analyzer,
-        all_bits=(1 << doc_count) - 1,
-        facets=facets,
-        title_order=title_order,
-        title_rank=title_rank,
-        vocabulary=vocabulary,
-        vocabulary_keys=sorted(vocabulary),
-        titles=titles,
-        synonyms=synonyms,
-        lengths=lengths,
-    )
     try:
         state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, TermSpans(state.analyzer))
     except Exception as error:  # the public path fails too: the generation is unusable
@@ -300,6 +255,61 @@ def open_generation(root: Path) -> GenerationState:
     if state.fast_path_problem:
         log.warning("génération %s : évaluation vectorisée désactivée : %s", generation.name, state.fast_path_problem)
     return state
+
+
+def _live_generation(root: Path) -> Generation:
+    """The generation ``CURRENT`` names, if it was built by this analyser and schema."""
+    try:
+        generation = current_generation(root)
+    except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
+    if not isinstance(generation.meta, dict):
+        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
+    version = generation.meta.get("analyzer_version")
+    if version != ANALYZER_VERSION:
+        raise IndexUnavailable(
+            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
+            "reconstruisez-le (python -m indexer build --force)"
+        )
+    schema = generation.meta.get("schema_version")
+    if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
+        raise IndexUnavailable(
+            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
+            "reconstruisez-le (python -m indexer build --force)"
+        )
+    return generation
+
+
+def _read_state(generation: Generation) -> GenerationState:
+    """Open the index and read what every request needs once per generation."""
+    index = whoosh_index.open_dir(str(generation.path))
+    vocabulary = json.loads((generation.path / VOCABULARY_NAME).read_text(encoding="utf-8"))
+    synonyms_path = generation.path / SYNONYMS_FILE
+    synonyms = json.loads(synonyms_path.read_text(encoding="utf-8")) if synonyms_path.exists() else []
+    with index.reader() as reader:  # the title column, not the stored records (10 s at 100k)
+        doc_count = reader.doc_count_all()
+        title_keys = list(reader.column_reader("title_sort"))
+        lengths = {CONTENT_FIELD: field_lengths(reader, CONTENT_FIELD)}
+    title_order = sorted(range(doc_count), key=lambda docnum: (title_keys[docnum], docnum))
+    listed = json.loads((generation.path / TITLES_NAME).read_text(encoding="utf-8"))
+    title_rank = [0] * doc_count
+    for rank, docnum in enumerate(title_order):
+        title_rank[docnum] = rank
+    return GenerationState(
+        name=generation.name,
+        meta=generation.meta,
+        index=index,
+        analyzer=index.schema[CONTENT_FIELD].analyzer,
+        all_bits=(1 << doc_count) - 1,
+        facets=_facet_values(index, generation.meta),
+        title_order=title_order,
+        title_rank=title_rank,
+        vocabulary=vocabulary,
+        vocabulary_keys=sorted(vocabulary),
+        titles=[(fold(title), title, programme_id) for programme_id, title in listed],
+        synonyms=synonyms,
+        lengths=lengths,
+    )
 
 
 class IndexHolder:
