@@ -22,8 +22,15 @@ def normalise_space(text: str) -> str:
     return _WHITESPACE_RE.sub(collapse, text).strip()
 
 
-#: Status values the page uses; anything else is a validation error.
-KNOWN_STATUSES: tuple[str, ...] = ("En cours", "Activités achevées")
+#: Status values the page uses (anything else is a validation error), with the state each
+#: stands for (the interface styles « active » and « done » programmes differently).
+STATUS_STATES: dict[str, str] = {"En cours": "active", "Activités achevées": "done"}
+KNOWN_STATUSES: tuple[str, ...] = tuple(STATUS_STATES)
+
+
+def status_state(status: str) -> str:
+    """« active » or « done » for a status value (« done » for one the table does not know)."""
+    return STATUS_STATES.get(status, "done")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
-from indexer.records import ObjectiveItem
+from indexer.records import ObjectiveItem, status_state
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
@@ -75,6 +75,11 @@ class Hit:
     region_marked: Markup
     countries_marked: tuple[Markup, ...]
 
+    @property
+    def status_state(self) -> str:
+        """« active » or « done » (see :data:`indexer.records.STATUS_STATES`)."""
+        return status_state(self.status)
+
 
 @dataclass(frozen=True)
 class SearchPage:
@@ -124,6 +129,11 @@ class ProgrammeDetail:
     objective_sections: list[tuple[str, list[dict]]]
     notes: list[Markup]
     similar: list[dict]
+
+    @property
+    def status_state(self) -> str:
+        """« active » or « done » (see :data:`indexer.records.STATUS_STATES`)."""
+        return status_state(str(self.record.get("status", "")))
 
 
 class SearchService:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 
 from indexer.store import IndexUnavailable
-from search_app import map_view, presenters
+from search_app import map_presenter, presenters
 from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
@@ -31,7 +31,7 @@ def search() -> tuple[str, int]:
         ), 503
     track_search(page, "html")
     facets = presenters.facet_links(page)
-    country_map = map_view.country_map(facets["country"], map_view.generation_codes(_service()))
+    country_map = map_presenter.country_map(facets["country"], map_presenter.generation_codes(_service()))
     context = presenters.results_context(page, facets)
     return render_template(
         "search.html", request_=params.request, problems=params.problems, country_map=country_map, **context

@@ -14,8 +14,8 @@ from bs4 import BeautifulSoup
 
 from indexer.build import build_index
 from indexer.geography import GLOBAL
-from search_app import create_app, map_view
-from search_app.map_view import ASSET, MapAsset, Outline, bucket_of, country_map, legend, load_asset
+from search_app import create_app, map_presenter
+from search_app.map_presenter import ASSET, MapAsset, Outline, bucket_of, country_map, legend, load_asset
 from search_app.presenters import FacetLink
 from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
@@ -85,7 +85,7 @@ def test_country_map_from_links_and_codes():
 
 
 def test_generation_codes_of_the_live_index(app):
-    codes = map_view.generation_codes(app.extensions["search_service"])
+    codes = map_presenter.generation_codes(app.extensions["search_service"])
     assert codes["Mali"] == "MLI" and codes["Monde"] == GLOBAL
 
 
