@@ -309,3 +309,17 @@ def test_back_link_returns_to_the_same_results_with_filters_and_sort(client):
     assert "country=Mali" in detail_url and "sort=title" in detail_url
     back = soup(client.get(detail_url)).select_one(".back a")["href"]
     assert back == "/?q=migrants&country=Mali&sort=title"
+
+
+def test_status_badges_follow_the_status_table(client, programmes):
+    """Each hit's badge says active for « En cours » and done otherwise, from STATUS_STATES."""
+    from indexer.records import STATUS_STATES
+
+    page = BeautifulSoup(client.get("/?q=").get_data(as_text=True), "html.parser")
+    badges = [(b.get_text(strip=True), b["class"]) for b in page.select(".status")]
+    assert len(badges) == len(programmes)
+    for text, classes in badges:
+        assert f"status-{STATUS_STATES[text]}" in classes
+    assert {STATUS_STATES[p.status] for p in programmes} == {"active", "done"}
+    detail = BeautifulSoup(client.get(f"/programmes/{programmes[0].id}").get_data(as_text=True), "html.parser")
+    assert f"status-{STATUS_STATES[programmes[0].status]}" in detail.select_one(".status")["class"]
