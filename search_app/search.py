@@ -152,13 +152,7 @@ class SearchService:
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
         filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
-        builder = QueryBuilder(
-            state.analyzer,
-            state.searcher().reader(),
-            lambda w, d: similar_words(state, w, d),
-            state.synonym_table,
-            state.lexicon,
-        )
+        builder = query_builder_for(state)
         built, matched, fallback, scored = self._match(state, builder, parsed)
         final = apply_filters(matched, filters)
         return _Evaluation(state, parsed, built, matched, fallback, selected, filters, final, scored, builder)
@@ -320,10 +314,7 @@ class SearchService:
         terms = QueryTerms()
         parsed = parse_query(text)
         if parsed.tree is not None:
-            builder = QueryBuilder(
-                state.analyzer, searcher.reader(), synonyms=state.synonym_table, lexicon=state.lexicon
-            )
-            terms = builder.build(parsed.tree).terms
+            terms = query_builder_for(state).build(parsed.tree).terms
 
         def mark(value: str) -> Markup:
             return highlight.mark_all(state.spans, value, terms)
@@ -372,6 +363,18 @@ def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking
         allowed = whoosh_matching(searcher, built.query)
         scored = [(docnum, score) for docnum, score in scored if docnum in allowed]
     return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
+
+
+def query_builder_for(state: GenerationState) -> QueryBuilder:
+    """The one way a query is built on a generation (results, programme page, export alike):
+    its analyser, reader, lexicon, synonyms, and typo expansion over its vocabulary."""
+    return QueryBuilder(
+        state.analyzer,
+        state.searcher().reader(),
+        lambda word, distance: similar_words(state, word, distance),
+        state.synonym_table,
+        state.lexicon,
+    )
 
 
 def whoosh_matching(searcher: Searcher, query: wq.Query) -> set[int]:

@@ -323,3 +323,17 @@ def test_status_badges_follow_the_status_table(client, programmes):
     assert {STATUS_STATES[p.status] for p in programmes} == {"active", "done"}
     detail = BeautifulSoup(client.get(f"/programmes/{programmes[0].id}").get_data(as_text=True), "html.parser")
     assert f"status-{STATUS_STATES[programmes[0].status]}" in detail.select_one(".status")["class"]
+
+
+@pytest.mark.parametrize("query", ["réintégraton~", "réintégration", "réinteg*"])
+def test_the_programme_page_marks_what_the_results_page_marks(client, query):
+    """Results and programme page build the query the same way (typos included): a word marked
+    in the results' snippets is marked on the programme page too."""
+    results = BeautifulSoup(client.get("/", query_string={"q": query}).get_data(as_text=True), "html.parser")
+    first = results.select_one(".hit")
+    marked = {m.get_text(strip=True).lower() for m in first.select("mark")}
+    assert marked, query
+    link = first.select_one("a[href*='/programmes/']")["href"]
+    page = BeautifulSoup(client.get(link).get_data(as_text=True), "html.parser")
+    on_page = {m.get_text(strip=True).lower() for m in page.select("main mark")}
+    assert marked <= on_page, (query, marked - on_page)
