@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from search_app.detail import ProgrammeDetail
 from search_app.facets import FACETS, FacetCount
-from search_app.search import ProgrammeDetail, SearchPage
+from search_app.search import SearchPage
 
 FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
 

@@ -25,14 +25,16 @@ from indexer.analysis import query_positions
 from indexer.records import ObjectiveItem, status_state
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
+from search_app.detail import ProgrammeDetail, programme_detail
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
 from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
+from search_app.query_factory import query_builder_for
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
 from search_app.ranking import Ranking, bits_mask, mask_bits
 from search_app.scoring import Evaluator, Unsupported
-from search_app.suggest import correction, similar_words
+from search_app.suggest import correction
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 50
@@ -44,7 +46,6 @@ TIE_MARGIN = 20
 #: Search pages kept per process (0 disables the cache, as the benchmark does in-process).
 DEFAULT_CACHE_SIZE = 512
 SORTS = ("relevance", "title")
-SIMILAR_LIMIT = 5
 EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
 
 
@@ -118,22 +119,6 @@ class _Evaluation:
     final: int
     scored: Ranking | None  # every match with its score (None: browse order)
     builder: QueryBuilder
-
-
-@dataclass(frozen=True)
-class ProgrammeDetail:
-    """A whole record, highlighted when reached from a search, with similar programmes."""
-
-    record: dict
-    description: list[Markup]
-    objective_sections: list[tuple[str, list[dict]]]
-    notes: list[Markup]
-    similar: list[dict]
-
-    @property
-    def status_state(self) -> str:
-        """« active » or « done » (see :data:`indexer.records.STATUS_STATES`)."""
-        return status_state(str(self.record.get("status", "")))
 
 
 class SearchService:
@@ -275,6 +260,10 @@ class SearchService:
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
+    def programme(self, programme_id: str, text: str = "") -> ProgrammeDetail | None:
+        """The whole record of one programme (None if unknown), highlighted for ``text``."""
+        return programme_detail(self.holder.current(), programme_id, text)
+
     def _suggestion(self, ev: _Evaluation) -> str | None:
         """« Essayez avec » : only when the words found nothing (or only through the fallback), made
         of written forms of the corpus for every unknown word, and only if it finds programmes itself."""
@@ -303,43 +292,6 @@ class SearchService:
         found, _ = self._run(ev.state, ev.builder.build(check.tree))
         return text if found else None
 
-    def programme(self, programme_id: str, text: str = "") -> ProgrammeDetail | None:
-        """The whole record of one programme (None if unknown), highlighted for ``text``."""
-        state = self.holder.current()
-        searcher = state.searcher()
-        docnum = searcher.document_number(id=programme_id)
-        if docnum is None:
-            return None
-        record = searcher.reader().stored_fields(docnum)["record"]
-        terms = QueryTerms()
-        parsed = parse_query(text)
-        if parsed.tree is not None:
-            terms = query_builder_for(state).build(parsed.tree).terms
-
-        def mark(value: str) -> Markup:
-            return highlight.mark_all(state.spans, value, terms)
-
-        return ProgrammeDetail(
-            record=record,
-            description=[mark(p) for p in record["description"]],
-            objective_sections=_sections(
-                [
-                    {**item, "marked": mark(item["text"]), "heading_marked": mark(item.get("heading") or "")}
-                    for item in record["objectives"]
-                ]
-            ),
-            notes=[mark(n) for n in record["notes"]],
-            similar=self._similar(state, docnum, record),
-        )
-
-    def _similar(self, state: GenerationState, docnum: int, record: dict) -> list[dict]:
-        searcher = state.searcher()
-        text = "\n".join([*record["description"], *(o["text"] for o in record["objectives"])])
-        results = searcher.more_like(docnum, CONTENT_FIELD, text=text, top=SIMILAR_LIMIT + 1, numterms=12)
-        similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
-        return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
-
-
 def _fallback_notice(built: BuiltQuery | None) -> str | None:
     """What the page and the API say when not every word could be found together."""
     if built is None or built.relaxed is None:
@@ -365,18 +317,6 @@ def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking
     return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
 
 
-def query_builder_for(state: GenerationState) -> QueryBuilder:
-    """The one way a query is built on a generation (results, programme page, export alike):
-    its analyser, reader, lexicon, synonyms, and typo expansion over its vocabulary."""
-    return QueryBuilder(
-        state.analyzer,
-        state.searcher().reader(),
-        lambda word, distance: similar_words(state, word, distance),
-        state.synonym_table,
-        state.lexicon,
-    )
-
-
 def whoosh_matching(searcher: Searcher, query: wq.Query) -> set[int]:
     """Documents matching ``query``, honouring ``Or.minmatch`` (which Whoosh ignores)."""
     if isinstance(query, wq.AndNot):
@@ -391,17 +331,6 @@ def request_key(request: SearchRequest) -> tuple:
     """What identifies a search request (its filters in a stable order)."""
     filters = tuple(sorted((facet, tuple(values)) for facet, values in request.filters.items() if values))
     return (request.text, filters, request.page, request.per_page, request.sort)
-
-
-def _sections(items: list[dict]) -> list[tuple[str, list[dict]]]:
-    """Objective items grouped by consecutive section, in record order."""
-    sections: list[tuple[str, list[dict]]] = []
-    for item in items:
-        if sections and sections[-1][0] == item.get("section", ""):
-            sections[-1][1].append(item)
-        else:
-            sections.append((item.get("section", ""), [item]))
-    return sections
 
 
 def _known(reader: IndexReader, term: str) -> bool:
