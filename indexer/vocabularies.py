@@ -23,6 +23,10 @@ from indexer.geography import english_names
 from indexer.records import Programme
 from indexer.slugs import facet_key
 
+#: The vocabulary files' names, next to the records directory.
+SYNONYMS_NAME = "synonyms.yaml"
+ENGLISH_NAME = "english.yaml"
+THEMES_NAME = "themes.yaml"
 ENGLISH_SECTIONS = ("countries", "terms")
 #: Where the forms of a group generated from pycountry come from (they have no file line).
 GENERATED = "pycountry"

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from indexer.build import analysed_synonyms, build_index, prepare_corpus
+from indexer.build import build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.scan import scan_corpus
 from indexer.store import current_generation
+from indexer.synonym_groups import analysed_synonyms
 from indexer.vocabularies import check_theme_expressions, load_synonyms, parse_themes, read_synonyms
 from tests.paths import CORPUS_DIR
 
