@@ -139,25 +139,74 @@ def _facet_param(name: str, description: str) -> dict[str, Any]:
     }
 
 
+_SEARCH_PARAMETERS = [
+    {"name": "q", "in": "query", "description": "requête (voir /aide)", "schema": {"type": "string"}},
+    _facet_param("region", "région"),
+    _facet_param("country", "pays"),
+    _facet_param("status", "statut"),
+    _facet_param("theme", "thème"),
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
+    {
+        "name": "format",
+        "in": "query",
+        "description": "json (défaut) ou csv\u00a0: tout le jeu de résultats (toutes les pages)",
+        "schema": {"type": "string", "enum": ["json", "csv"]},
+    },
+]
+_UNAVAILABLE = _json(_ERROR, "index indisponible")
+
+
+def _search_path() -> dict[str, Any]:
+    generation = {"description": "génération de l’index qui a répondu (JSON)", "schema": {"type": "string"}}
+    found = {
+        "description": "résultats",
+        "headers": {"X-Index-Generation": generation},
+        "content": {"application/json": {"schema": _SEARCH}, "text/csv": {"schema": {"type": "string"}}},
+    }
+    return {
+        "get": {
+            "summary": "Rechercher des programmes",
+            "parameters": _SEARCH_PARAMETERS,
+            "responses": {"200": found, "400": _json(_ERROR, "paramètre invalide"), "503": _UNAVAILABLE},
+        }
+    }
+
+
+def _programme_path() -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": "Une fiche programme complète",
+            "parameters": [{"name": "programme_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": _json(_PROGRAMME, "fiche"),
+                "404": _json(_ERROR, "inconnu"),
+                "503": _UNAVAILABLE,
+            },
+        }
+    }
+
+
+def _suggest_path() -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": "Autocomplétion",
+            "description": "Noms de pays et de régions, puis mots du corpus (jamais un mot vide, dans "
+            "leur casse usuelle), puis titres de programmes commençant par q\u00a0; accents et casse "
+            "ignorés.",
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _json(_SUGGEST, "suggestions"), "503": _UNAVAILABLE},
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI document."""
-    search_params = [
-        {"name": "q", "in": "query", "description": "requête (voir /aide)", "schema": {"type": "string"}},
-        _facet_param("region", "région"),
-        _facet_param("country", "pays"),
-        _facet_param("status", "statut"),
-        _facet_param("theme", "thème"),
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
-        {
-            "name": "format",
-            "in": "query",
-            "description": "json (défaut) ou csv : tout le jeu de résultats (toutes les pages)",
-            "schema": {"type": "string", "enum": ["json", "csv"]},
-        },
-    ]
-    unavailable = _json(_ERROR, "index indisponible")
+    health = {
+        "summary": "État du service",
+        "responses": {"200": _json(_HEALTH, "en service"), "503": _json(_HEALTH, "index indisponible")},
+    }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -166,57 +215,9 @@ def openapi_document() -> dict[str, Any]:
             "description": "Recherche dans les programmes UE-OIM.",
         },
         "paths": {
-            "/api/search": {
-                "get": {
-                    "summary": "Rechercher des programmes",
-                    "parameters": search_params,
-                    "responses": {
-                        "200": {
-                            "description": "résultats",
-                            "headers": {
-                                "X-Index-Generation": {
-                                    "description": "génération de l’index qui a répondu (JSON)",
-                                    "schema": {"type": "string"},
-                                }
-                            },
-                            "content": {
-                                "application/json": {"schema": _SEARCH},
-                                "text/csv": {"schema": {"type": "string"}},
-                            },
-                        },
-                        "400": _json(_ERROR, "paramètre invalide"),
-                        "503": unavailable,
-                    },
-                }
-            },
-            "/api/programmes/{programme_id}": {
-                "get": {
-                    "summary": "Une fiche programme complète",
-                    "parameters": [
-                        {"name": "programme_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": {
-                        "200": _json(_PROGRAMME, "fiche"),
-                        "404": _json(_ERROR, "inconnu"),
-                        "503": unavailable,
-                    },
-                }
-            },
-            "/api/suggest": {
-                "get": {
-                    "summary": "Autocomplétion",
-                    "description": "Noms de pays et de régions, puis mots du corpus (jamais un mot vide, dans "
-                    "leur casse usuelle), puis titres de programmes commençant par q\u00a0; accents et casse "
-                    "ignorés.",
-                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
-                    "responses": {"200": _json(_SUGGEST, "suggestions"), "503": unavailable},
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "État du service",
-                    "responses": {"200": _json(_HEALTH, "en service"), "503": _json(_HEALTH, "index indisponible")},
-                }
-            },
+            "/api/search": _search_path(),
+            "/api/programmes/{programme_id}": _programme_path(),
+            "/api/suggest": _suggest_path(),
+            "/healthz": {"get": health},
         },
     }
