@@ -157,7 +157,12 @@ def _serve_and_load(
     base = f"http://127.0.0.1:{port}"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--no-control-socket", "-w", "2", "-b", f"127.0.0.1:{port}", "search_app:create_app()"]
-    env = {**os.environ, "SEARCH_INDEX_DIR": str(index_root.resolve()), **extra_env}
+    env = {
+        **os.environ,
+        "SEARCH_INDEX_DIR": str(index_root.resolve()),
+        "SEARCH_ANALYTICS_DB": str((out_dir / "http-analytics.sqlite3").resolve()),  # never the repository's
+        **extra_env,
+    }
     log_path = out_dir / "gunicorn.log"
     with open(log_path, "a") as server_log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,13 @@ from indexer.build import build_index
 from indexer.corpus import load_corpus
 from indexer.records import Programme
 from tests.paths import ACRONYMS, CORPUS_DIR
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Any app a test creates without its own analytics database writes into a temporary one,
+    never into the repository's var/analytics.sqlite3."""
+    scratch = tempfile.mkdtemp(prefix="analytics-")
+    os.environ["SEARCH_ANALYTICS_DB"] = str(Path(scratch) / "analytics.sqlite3")
 
 
 @pytest.fixture(scope="session")
