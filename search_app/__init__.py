@@ -29,24 +29,7 @@ ENVIRONMENT = {
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment variables, then ``test_config``."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
-    app.config.from_mapping(
-        SEARCH_INDEX_DIR=DEFAULT_INDEX_DIR,
-        JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=16 * 1024,
-        SEARCH_LOG=True,
-        ANALYTICS_ENABLED=True,
-        ANALYTICS_DB="var/analytics.sqlite3",
-        ANALYTICS_RETENTION_DAYS=90,
-        SEARCH_CACHE_SIZE=512,
-        STATS_TOKEN=None,  # /stats from other machines needs it (search_app/stats_access.py)
-    )
-    for name, variable in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            app.config[name] = os.environ[variable]
-    if test_config:
-        app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's settings, not on the base
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # (the provider is Flask's default here)
+    _configure(app, test_config)
 
     from search_app import api, commands, errors, security, views
     from search_app.analytics import Recorder
@@ -69,6 +52,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     return app
+
+
+def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults, then the environment variables of :data:`ENVIRONMENT`, then ``test_config``."""
+    app.config.from_mapping(
+        SEARCH_INDEX_DIR=DEFAULT_INDEX_DIR,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=16 * 1024,
+        SEARCH_LOG=True,
+        ANALYTICS_ENABLED=True,
+        ANALYTICS_DB="var/analytics.sqlite3",
+        ANALYTICS_RETENTION_DAYS=90,
+        SEARCH_CACHE_SIZE=512,
+        STATS_TOKEN=None,  # /stats from other machines needs it (search_app/stats_access.py)
+    )
+    for name, variable in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[name] = os.environ[variable]
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's settings, not on the base
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # (the provider is Flask's default here)
 
 
 def _absolute(path: str | Path) -> Path:
