@@ -9,8 +9,14 @@ from search_app.search import MAX_PER_PAGE, SORTS
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 _FACET_VALUE = {
     "type": "object",
-    "required": ["value", "count", "selected"],
-    "properties": {"value": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"}},
+    "required": ["value", "label", "count", "selected", "toggle_url"],
+    "properties": {
+        "value": {"type": "string"},
+        "label": {"type": "string"},
+        "count": {"type": "integer"},
+        "selected": {"type": "boolean"},
+        "toggle_url": {"type": "string", "description": "cette recherche dans l’API, la valeur ajoutée ou retirée"},
+    },
 }
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 #: The region and countries as HTML: escaped text, <mark> on the names the query matched.

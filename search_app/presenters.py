@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import url_for
 
 from search_app.detail import ProgrammeDetail
-from search_app.facets import FACETS, FacetCount
+from search_app.facets import FACETS
 from search_app.search import SearchPage
 
 FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
@@ -20,12 +20,24 @@ FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "the
 
 @dataclass(frozen=True)
 class FacetLink:
-    """A facet value with the URL that toggles it."""
+    """A facet value with the URL that toggles it: the one shape of a facet value, in the HTML and
+    in the JSON API (there the URL toggles it in the API)."""
 
     value: str
+    label: str
     count: int
     selected: bool
     toggle_url: str
+
+    def as_json(self) -> dict[str, object]:
+        """The value as /api/search gives it."""
+        return {
+            "value": self.value,
+            "label": self.label,
+            "count": self.count,
+            "selected": self.selected,
+            "toggle_url": self.toggle_url,
+        }
 
 
 @dataclass(frozen=True)
@@ -53,13 +65,15 @@ def state_params(text: str, selected: dict[str, list[str]], sort: str = "relevan
     return params
 
 
-def search_url(text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1) -> str:
-    """The URL of a results page (only non-default parameters)."""
-    return url_for("views.search", **state_params(text, selected, sort, page))
+def search_url(
+    text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1, endpoint: str = "views.search"
+) -> str:
+    """The URL of a results page, or of the same search in the API (only non-default parameters)."""
+    return url_for(endpoint, **state_params(text, selected, sort, page))
 
 
-def facet_links(page: SearchPage) -> dict[str, list[FacetLink]]:
-    """Every facet value with its count and toggle URL."""
+def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, list[FacetLink]]:
+    """Every facet value with its count and the URL (of the results page, or of ``endpoint``) toggling it."""
     selected = selected_values(page)
     links: dict[str, list[FacetLink]] = {}
     for facet in FACETS:
@@ -68,8 +82,8 @@ def facet_links(page: SearchPage) -> dict[str, list[FacetLink]]:
             values = (
                 [v for v in selected[facet] if v != count.value] if count.selected else [*selected[facet], count.value]
             )
-            url = search_url(page.request.text, {**selected, facet: values}, page.request.sort)
-            links[facet].append(FacetLink(count.value, count.count, count.selected, url))
+            url = search_url(page.request.text, {**selected, facet: values}, page.request.sort, endpoint=endpoint)
+            links[facet].append(FacetLink(count.value, count.value, count.count, count.selected, url))
     return links
 
 
@@ -130,10 +144,6 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
     }
 
 
-def _facet_json(counts: list[FacetCount]) -> list[dict[str, object]]:
-    return [{"value": c.value, "count": c.count, "selected": c.selected} for c in counts]
-
-
 def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, object]:
     """The JSON body of /api/search; ``problems`` are parameter corrections (before the query's notices)."""
     text = page.request.text
@@ -164,7 +174,9 @@ def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, obj
             }
             for hit in page.hits
         ],
-        "facets": {facet: _facet_json(page.facets[facet]) for facet in FACETS},
+        "facets": {
+            facet: [link.as_json() for link in links] for facet, links in facet_links(page, "api.search").items()
+        },
         "suggestion": page.suggestion,
     }
 

@@ -68,9 +68,9 @@ def test_buckets_and_legend():
 def test_country_map_from_links_and_codes():
     asset = MapAsset("0 0 10 10", {code: Outline(code, "m0 0 1 1z", 0.5, 0.5, False) for code in ("MLI", "NER", "FRA")})
     links = [
-        FacetLink("Mali", 3, True, "/?"),
-        FacetLink("Monde", 1, False, "/?country=Monde"),
-        FacetLink("Pérou", 1, False, "/?country=P%C3%A9rou"),
+        FacetLink("Mali", "Mali", 3, True, "/?"),
+        FacetLink("Monde", "Monde", 1, False, "/?country=Monde"),
+        FacetLink("Pérou", "Pérou", 1, False, "/?country=P%C3%A9rou"),
     ]
     codes = {"Mali": "MLI", "Niger": "NER", "Monde": GLOBAL, "Pérou": "PER"}
     result = country_map(links, codes, asset)
