@@ -28,7 +28,7 @@ ENVIRONMENT = {
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment variables, then ``test_config``."""
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
+    app = Flask(__name__, template_folder=str(templates_dir()))
     _configure(app, test_config)
 
     from search_app import api, commands, errors, security, views
@@ -74,6 +74,12 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's settings, not on the base
     app.json.sort_keys = False  # type: ignore[attr-defined]  # (the provider is Flask's default here)
+
+
+def templates_dir() -> Path:
+    """The templates: inside the installed package (``pip install .``), else the repository's."""
+    installed = Path(__file__).resolve().parent / "templates"
+    return installed if installed.is_dir() else PROJECT_ROOT / "templates"
 
 
 def _absolute(path: str | Path) -> Path:
