@@ -1,10 +1,11 @@
-"""The live index generation, opened once and refreshed when ``CURRENT`` changes.
+"""A generation opened: validated, with everything a request needs computed once.
 
 Everything that only depends on the generation is computed when it is opened,
 not per request: facet bitsets (Python ints, one bit per document), the title
 order, display names of facet values, the suggestion vocabulary, the field
 lengths BM25F needs (numpy arrays). A search then only intersects bitsets.
-Searchers are kept per thread.
+Searchers are kept per thread. :mod:`search_app.holder` hands out the live one and
+reopens it when ``CURRENT`` changes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import bisect
 import heapq
 import json
 import logging
-import os
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,6 @@ from search_app.query_builder import SynonymTable
 from search_app.whoosh_reading import field_lengths
 
 #: How often (seconds) a broken or missing index is looked at again.
-RETRY_SECONDS = 1.0
 
 
 def bits_of(docnums: Iterable[int]) -> int:
@@ -310,57 +308,3 @@ def _read_state(generation: Generation) -> GenerationState:
         synonyms=synonyms,
         lengths=lengths,
     )
-
-
-class IndexHolder:
-    """Hands out the live :class:`GenerationState`, reopening when the pointer changes."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._lock = threading.Lock()
-        self._state: GenerationState | None = None
-        self._pointer_stamp: tuple[int, int] | None = None
-        self._error: IndexUnavailable | None = None
-        self._checked_at = 0.0
-        self._broken = False  # the live generation failed mid-search: no retry until the pointer changes
-
-    def _stamp(self) -> tuple[int, int] | None:
-        try:
-            info = os.stat(self.root / POINTER_NAME)
-        except OSError:
-            return None
-        return (info.st_ino, info.st_mtime_ns)
-
-    def current(self) -> GenerationState:
-        """The live generation; raise :class:`IndexUnavailable` with the reason if there is none."""
-        stamp = self._stamp()
-        if self._state is not None and stamp == self._pointer_stamp:
-            return self._state
-        with self._lock:
-            if self._state is not None and stamp == self._pointer_stamp:
-                return self._state
-            recently = time.monotonic() - self._checked_at < RETRY_SECONDS
-            if self._error is not None and stamp == self._pointer_stamp and (recently or self._broken):
-                raise self._error
-            self._checked_at = time.monotonic()
-            self._pointer_stamp = stamp
-            self._broken = False
-            try:
-                self._state = open_generation(self.root)
-                self._error = None
-            except IndexUnavailable as error:
-                self._state, self._error = None, error
-                raise
-            return self._state
-
-    def mark_broken(self, error: Exception) -> IndexUnavailable:
-        """Take the live generation out of service: its files failed while searching (corruption).
-
-        Generations never change once switched in, so it stays out (``/healthz`` says why)
-        until ``CURRENT`` names another one.
-        """
-        with self._lock:
-            name = self._state.name if self._state is not None else "?"
-            self._state, self._broken = None, True
-            self._error = IndexUnavailable(f"index « {name} » illisible", str(error))
-            return self._error

@@ -27,7 +27,8 @@ from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
 from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
-from search_app.index_state import GenerationState, IndexHolder, bit_bytes, bits_of
+from search_app.holder import IndexHolder
+from search_app.index_state import GenerationState, bit_bytes, bits_of
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_factory import query_builder_for

@@ -29,7 +29,7 @@ from tests.reliability.helpers import (
 )
 
 UNAVAILABLE_PAGE = "La recherche est momentanément indisponible."
-#: Recovery must not need a restart; IndexHolder looks again at most once per second.
+#: Recovery must not need a restart; search_app.holder looks again at most once per second.
 RECOVERY_SECONDS = 5.0
 
 
