@@ -108,6 +108,51 @@ def page_url(page: SearchPage, number: int, sort: str | None = None) -> str:
     return search_url(page.request.text, selected_values(page), sort or page.request.sort, number)
 
 
+@dataclass(frozen=True)
+class PageLink:
+    """One entry of the pagination: a page number with its URL, or a gap (« … »)."""
+
+    number: int
+    url: str
+    current: bool = False
+    gap: bool = False
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """The pagination of a results page: previous, numbered entries (ends and neighbours), next."""
+
+    previous_url: str | None
+    entries: list[PageLink]
+    next_url: str | None
+
+
+#: Pages shown at each end of the pagination, and on each side of the current page.
+PAGINATION_ENDS = 2
+PAGINATION_NEIGHBOURS = 2
+
+
+def pagination(page: SearchPage) -> Pagination:
+    """Links to the other pages of the same results (none when there is one page)."""
+    count, current = page.page_count, page.request.page
+    entries: list[PageLink] = []
+    for number in range(1, count + 1):
+        shown = (
+            number <= PAGINATION_ENDS
+            or number > count - PAGINATION_ENDS
+            or abs(number - current) <= PAGINATION_NEIGHBOURS
+        )
+        if shown:
+            entries.append(PageLink(number, page_url(page, number), current=number == current))
+        elif not entries[-1].gap:
+            entries.append(PageLink(number, "", gap=True))
+    return Pagination(
+        page_url(page, current - 1) if current > 1 else None,
+        entries if count > 1 else [],
+        page_url(page, current + 1) if current < count else None,
+    )
+
+
 def csv_url(page: SearchPage) -> str:
     """The whole current result set as CSV."""
     params = state_params(page.request.text, selected_values(page), page.request.sort)
@@ -138,8 +183,10 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
         "clear_url": clear_url(page),
         "csv_url": csv_url(page),
         "show_understood": shows_understood_as(page),
-        "page_url": page_url,
-        "programme_url": programme_url,
+        "pagination": pagination(page),
+        "hit_urls": {hit.id: programme_url(hit.id, page.request.text, page) for hit in page.hits},
+        "sort_urls": {sort: page_url(page, 1, sort) for sort in ("relevance", "title")},
+        "first_page_url": page_url(page, 1),
         "labels": FACET_LABELS,
     }
 

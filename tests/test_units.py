@@ -97,3 +97,37 @@ def test_explanations_pair_what_was_typed_with_what_was_found():
     assert explain(SPANS, {"description": TEXT, "title": "Rien"}, terms) == {
         "description": ["migrant ≈ migrants", "aide"]
     }
+
+
+# --- presenters ---------------------------------------------------------------------------------
+
+
+def _page(total: int, number: int):
+    from search_app.facets import FACETS
+    from search_app.search import SearchPage, SearchRequest
+
+    return SearchPage(
+        request=SearchRequest(text="migrants", page=number), understood_as="migrants", notices=[], fallback=None,
+        total=total, hits=[], facets={f: [] for f in FACETS}, selected={}, suggestion=None, generation="g",
+        elapsed_ms=1.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("total", "number", "shown"),
+    [
+        (200, 10, "1 2 … 8 9 [10] 11 12 … 19 20"),
+        (200, 1, "[1] 2 3 … 19 20"),
+        (40, 3, "1 2 [3] 4"),
+        (5, 1, ""),
+    ],
+)
+def test_pagination_shows_the_ends_and_the_neighbours_with_one_gap_between(app, total, number, shown):
+    from search_app.presenters import pagination
+
+    with app.test_request_context():
+        links = pagination(_page(total, number))
+    text = " ".join("…" if e.gap else f"[{e.number}]" if e.current else str(e.number) for e in links.entries)
+    assert text == shown
+    assert (links.previous_url is None) == (number == 1 or not shown)
+    assert all(f"page={e.number}" in e.url or e.number == 1 for e in links.entries if not e.gap)
