@@ -84,6 +84,7 @@ def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, l
             )
             url = search_url(page.request.text, {**selected, facet: values}, page.request.sort, endpoint=endpoint)
             links[facet].append(FacetLink(count.value, count.value, count.count, count.selected, url))
+        links[facet].sort(key=lambda link: not link.selected)  # selected first, each part in count order
     return links
 
 

@@ -357,3 +357,17 @@ def test_facet_values_have_one_shape_in_html_and_json_and_their_api_toggles_work
     assert again["selected"] and selected["total"] == mali["count"]
     cleared = client.get(again["toggle_url"]).get_json()
     assert not any(v["selected"] for v in cleared["facets"]["country"]) and cleared["total"] == data["total"]
+
+
+def test_a_selected_facet_value_comes_first_and_is_never_folded_away(client):
+    """A country far down the list (few programmes), once selected, is the first value shown."""
+    countries = client.get("/api/search").get_json()["facets"]["country"]
+    last = countries[-1]["value"]  # the 30th: folded under « Afficher 20 autres » when not selected
+    page = soup(client.get("/", query_string={"country": last}))
+    section = page.select_one("section[aria-labelledby=facet-country]")
+    first = section.select_one("a.facet-value")
+    assert first.select_one(".label").get_text(strip=True) == last and "is-selected" in first["class"]
+    assert first.find_parent("details") is None
+    unselected = soup(client.get("/")).select_one("section[aria-labelledby=facet-country]")
+    folded = [a.select_one(".label").get_text(strip=True) for a in unselected.select("details a.facet-value")]
+    assert last in folded
