@@ -167,6 +167,13 @@ def programme_url(programme_id: str, text: str, page: SearchPage | None = None) 
     return url_for("views.programme", programme_id=programme_id, **params)
 
 
+def programme_count(count: int) -> str:
+    """« Aucun programme », « 1 programme », « 2 programmes », « 12 345 programmes » (narrow no-break space)."""
+    if count == 0:
+        return "Aucun programme"
+    return f"{count:,}".replace(",", "\u202f") + (" programme" if count == 1 else " programmes")
+
+
 def shows_understood_as(page: SearchPage) -> bool:
     """Whether « Recherche comprise comme » adds anything to what the user typed."""
     typed = " ".join(page.request.text.split())
@@ -184,6 +191,7 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
         "clear_url": clear_url(page),
         "csv_url": csv_url(page),
         "show_understood": shows_understood_as(page),
+        "count_label": programme_count(page.total),
         "pagination": pagination(page),
         "hit_urls": {hit.id: programme_url(hit.id, page.request.text, page) for hit in page.hits},
         "sort_urls": {sort: page_url(page, 1, sort) for sort in ("relevance", "title")},

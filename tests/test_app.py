@@ -371,3 +371,9 @@ def test_a_selected_facet_value_comes_first_and_is_never_folded_away(client):
     unselected = soup(client.get("/")).select_one("section[aria-labelledby=facet-country]")
     folded = [a.select_one(".label").get_text(strip=True) for a in unselected.select("details a.facet-value")]
     assert last in folded
+
+
+@pytest.mark.parametrize(("query", "heading"), [("Libye", "1 programme"), ("zzzqqq", "Aucun programme")])
+def test_the_results_heading_counts_in_french(client, query, heading):
+    page = soup(client.get("/", query_string={"q": query}))
+    assert page.select_one("#results-title").get_text(strip=True) == heading

@@ -131,3 +131,13 @@ def test_pagination_shows_the_ends_and_the_neighbours_with_one_gap_between(app, 
     assert text == shown
     assert (links.previous_url is None) == (number == 1 or not shown)
     assert all(f"page={e.number}" in e.url or e.number == 1 for e in links.entries if not e.gap)
+
+
+@pytest.mark.parametrize(
+    ("count", "label"),
+    [(0, "Aucun programme"), (1, "1 programme"), (2, "2 programmes"), (12345, "12\u202f345 programmes")],
+)
+def test_programme_counts_read_as_french(count, label):
+    from search_app.presenters import programme_count
+
+    assert programme_count(count) == label
