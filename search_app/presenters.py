@@ -174,6 +174,12 @@ def programme_count(count: int) -> str:
     return f"{count:,}".replace(",", "\u202f") + (" programme" if count == 1 else " programmes")
 
 
+def active_sort(page: SearchPage) -> str:
+    """The order the page is in: « title » when asked, and when nothing ranks the hits (browsing)."""
+    browsing = bool(page.hits) and all(hit.score is None for hit in page.hits)
+    return "title" if browsing else page.request.sort
+
+
 def shows_understood_as(page: SearchPage) -> bool:
     """Whether « Recherche comprise comme » adds anything to what the user typed."""
     typed = " ".join(page.request.text.split())
@@ -192,6 +198,7 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
         "csv_url": csv_url(page),
         "show_understood": shows_understood_as(page),
         "count_label": programme_count(page.total),
+        "active_sort": active_sort(page),
         "pagination": pagination(page),
         "hit_urls": {hit.id: programme_url(hit.id, page.request.text, page) for hit in page.hits},
         "sort_urls": {sort: page_url(page, 1, sort) for sort in ("relevance", "title")},

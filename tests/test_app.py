@@ -377,3 +377,11 @@ def test_a_selected_facet_value_comes_first_and_is_never_folded_away(client):
 def test_the_results_heading_counts_in_french(client, query, heading):
     page = soup(client.get("/", query_string={"q": query}))
     assert page.select_one("#results-title").get_text(strip=True) == heading
+
+
+@pytest.mark.parametrize(("url", "active"), [("/", "titre"), ("/?region=Asie+et+Pacifique", "titre"),
+                                             ("/?q=migrants", "pertinence"), ("/?q=migrants&sort=title", "titre")])
+def test_the_sort_shows_the_order_the_page_is_in(client, url, active):
+    """Browsing (no word to rank) is alphabetical: « titre » is shown active."""
+    page = soup(client.get(url))
+    assert page.select_one(".sort strong[aria-current]").get_text(strip=True) == active
