@@ -26,6 +26,8 @@ class FacetCount:
     value: str
     count: int
     selected: bool
+    #: False for a selected value that no programme of the corpus has (« country=Atlantide »).
+    known: bool = True
 
 
 def normalise_selection(values: Sequence[str]) -> tuple[str, ...]:
@@ -59,9 +61,16 @@ def apply_filters(matched: int, filters: Mapping[str, int | None], skip: str | N
 
 
 def facet_counts(
-    state: GenerationState, matched: int, filters: Mapping[str, int | None], selected: Mapping[str, Sequence[str]]
+    state: GenerationState,
+    matched: int,
+    filters: Mapping[str, int | None],
+    selected: Mapping[str, Sequence[str]],
+    typed: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, list[FacetCount]]:
-    """Disjunctive counts for every facet: non-zero values plus selected ones, by count then name."""
+    """Disjunctive counts for every facet: non-zero values plus selected ones, by count then name.
+
+    A selected value the corpus does not have is shown as ``typed`` it (« Atlantide »), with 0.
+    """
     result: dict[str, list[FacetCount]] = {}
     for facet in FACETS:
         base = apply_filters(matched, filters, skip=facet)
@@ -72,7 +81,8 @@ def facet_counts(
             if count or key in chosen:
                 counts.append(FacetCount(key, value.label, count, key in chosen))
         known = state.facets.get(facet, {})
-        counts += [FacetCount(key, key, 0, True) for key in chosen if key not in known]
+        as_typed = {slugify(value): value.strip() for value in reversed((typed or {}).get(facet, ()))}
+        counts += [FacetCount(key, as_typed.get(key, key), 0, True, False) for key in chosen if key not in known]
         counts.sort(key=lambda c: (-c.count, fold(c.value)))
         result[facet] = counts
     return result

@@ -198,6 +198,9 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
         "csv_url": csv_url(page),
         "show_understood": shows_understood_as(page),
         "count_label": programme_count(page.total),
+        "unknown_filters": [
+            (FACET_LABELS[facet], count.value) for facet in FACETS for count in page.facets[facet] if not count.known
+        ],
         "active_sort": active_sort(page),
         "pagination": pagination(page),
         "hit_urls": {hit.id: programme_url(hit.id, page.request.text, page) for hit in page.hits},

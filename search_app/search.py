@@ -172,7 +172,7 @@ class SearchService:
             fallback=ev.fallback,
             total=ev.final.bit_count(),
             hits=hits,
-            facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected),
+            facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected, request.filters),
             selected=ev.selected,
             suggestion=self._suggestion(ev),
             generation=ev.state.name,

@@ -201,7 +201,7 @@ def _folded(text: str) -> str:
 def test_unknown_facet_value_gives_no_results_and_is_kept_selected(client):
     data = client.get("/api/search?country=Atlantide").get_json()
     assert data["total"] == 0
-    assert ("atlantide", 0, True) in [(f["value"], f["count"], f["selected"]) for f in data["facets"]["country"]]
+    assert ("Atlantide", 0, True) in [(f["value"], f["count"], f["selected"]) for f in data["facets"]["country"]]
 
 
 @pytest.mark.parametrize(
@@ -385,3 +385,13 @@ def test_the_sort_shows_the_order_the_page_is_in(client, url, active):
     """Browsing (no word to rank) is alphabetical: « titre » is shown active."""
     page = soup(client.get(url))
     assert page.select_one(".sort strong[aria-current]").get_text(strip=True) == active
+
+
+def test_an_unknown_filter_value_is_shown_as_typed_and_said_to_match_nothing(client):
+    page = soup(client.get("/", query_string={"country": "Atlantide", "q": "migrants"}))
+    assert page.select_one("#results-title").get_text(strip=True) == "Aucun programme"
+    notices = [p.get_text() for p in page.select(".results .notice")]
+    assert "Pays\u00a0: «\u00a0Atlantide\u00a0» ne correspond à aucun programme du corpus." in notices
+    assert "Atlantide" in page.select_one(".chips").get_text()
+    known = soup(client.get("/", query_string={"country": "Mali", "q": "Bangladesh"}))  # known, 0 here
+    assert not [p for p in known.select(".results .notice") if "corpus" in p.get_text()]

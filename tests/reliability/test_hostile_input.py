@@ -249,7 +249,7 @@ def test_unknown_facet_values_give_no_results_not_an_error(prod_client: FlaskCli
     assert response.status_code == 200
     api = json_of(prod_client.get("/api/search", query_string={"country": "Atlantide"}))
     assert api["total"] == 0
-    assert ("atlantide", 0, True) in [(f["value"], f["count"], f["selected"]) for f in api["facets"]["country"]]
+    assert ("Atlantide", 0, True) in [(f["value"], f["count"], f["selected"]) for f in api["facets"]["country"]]
 
 
 def test_unknown_parameters_are_ignored(prod_client: FlaskClient):
