@@ -52,8 +52,6 @@ from indexer.vocabularies import (
     parse_themes,
 )
 
-__all__ = ["ENGLISH_NAME", "SYNONYMS_NAME", "THEMES_NAME", "BuildError", "build_index", "prepare_corpus"]
-
 Progress = Callable[[int, int], None]
 ACRONYMS_NAME = "acronyms.txt"
 #: Ids looked up one by one after a build (evenly spread; the count check covers the rest).

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from indexer.analysis import ANALYZER_VERSION
 from indexer.analyze import GenerationAnalyzer, index_terms, index_tokens, open_analyzer, query_terms, query_tokens
-from indexer.build import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME, BuildError, build_index, prepare_corpus
+from indexer.build import BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir
+from indexer.vocabularies import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME
 
 DEFAULT_CORPUS = Path("corpus/programmes")
 DEFAULT_ACRONYMS = None  # acronyms.txt next to the records directory

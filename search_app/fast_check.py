@@ -18,22 +18,22 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from indexer.analysis import TermSpans
 from indexer.schema import CONTENT_FIELD
+from search_app.highlight import Spans
 from search_app.scoring import Evaluator, Unsupported
 
 log = logging.getLogger(__name__)
 
 #: Relative tolerance on scores: the evaluator sums in another order than Whoosh.
 SCORE_TOLERANCE = 1e-6
-#: Terms sampled from the content field's lexicon.
+#: Terms sampled from the first record: half its most frequent, half its rarest.
 SAMPLE_TERMS = 6
 #: The frequent sample terms are the most frequent in at most this many documents (Whoosh's
 #: own search steps through every posting in Python: the check must stay cheap at 100k).
 MAX_SAMPLE_FREQUENCY = 500
 
 
-def sample_queries(searcher: Searcher, spans: TermSpans) -> list[wq.Query]:
+def sample_queries(searcher: Searcher, spans: Spans) -> list[wq.Query]:
     """Queries over the terms of the first stored record: its most frequent terms (within
     :data:`MAX_SAMPLE_FREQUENCY`) and its rarest, alone, in And, Or, AndNot, and a phrase."""
     reader = searcher.reader()
@@ -55,7 +55,7 @@ def sample_queries(searcher: Searcher, spans: TermSpans) -> list[wq.Query]:
     return queries
 
 
-def _first_text_terms(searcher: Searcher, spans: TermSpans) -> list[tuple[str, int]]:
+def _first_text_terms(searcher: Searcher, spans: Spans) -> list[tuple[str, int]]:
     """(term, position) of the first stored record's description."""
     reader = searcher.reader()
     if not reader.doc_count_all():
@@ -65,7 +65,7 @@ def _first_text_terms(searcher: Searcher, spans: TermSpans) -> list[tuple[str, i
     return [(term, pos) for term, _, _, pos in spans(text)]
 
 
-def check_fast_path(searcher: Searcher, lengths: Callable[[str], np.ndarray], spans: TermSpans) -> str | None:
+def check_fast_path(searcher: Searcher, lengths: Callable[[str], np.ndarray], spans: Spans) -> str | None:
     """None when the evaluator agrees with Whoosh on every sample query, else why it does not."""
     for query in sample_queries(searcher, spans):
         try:

@@ -244,11 +244,8 @@ def open_generation(root: Path) -> GenerationState:
     generation = _live_generation(root)
     try:
         state = _read_state(generation)
-    except Exception as error:  # any failure to read the files means the index is unusable
-        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
-    try:
-        state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, TermSpans(state.analyzer))
-    except Exception as error:  # the public path fails too: the generation is unusable
+        state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, state.spans)
+    except Exception as error:  # any failure to read the files (even by the public path) makes it unusable
         raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
     if state.fast_path_problem:
         log.warning("génération %s : évaluation vectorisée désactivée : %s", generation.name, state.fast_path_problem)
