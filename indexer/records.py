@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _WHITESPACE_RE = re.compile(r"[ \t\r\n\u00a0\u202f]+")
@@ -49,14 +50,23 @@ class ObjectiveItem:
         """Section, heading and text as one searchable string."""
         return " ".join(part for part in (self.section, self.heading, self.text) if part)
 
-    def display_text(self) -> str:
+    def display_text(self, with_section: bool = True) -> str:
         """The same words as shown: « Piliers d’action : AIDE À LA RÉINTÉGRATION — Répondre… ».
 
         Only punctuation is added (no token), so it highlights exactly as ``full_text`` is indexed.
         """
-        section = self.section.rstrip(" :\u00a0")
+        section = self.section.rstrip(" :\u00a0") if with_section else ""
         body = f"{self.heading} — {self.text}" if self.heading else self.text
         return f"{section}\u00a0: {body}" if section else body
+
+
+def objectives_display(items: Sequence[ObjectiveItem]) -> str:
+    """The objectives as one text, one item per line, each section named once (before its first item)."""
+    lines, previous = [], None
+    for item in items:
+        lines.append(item.display_text(with_section=item.section != previous))
+        previous = item.section
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

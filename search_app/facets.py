@@ -28,6 +28,9 @@ class FacetCount:
     selected: bool
     #: False for a selected value that no programme of the corpus has (« country=Atlantide »).
     known: bool = True
+    #: Results of the current query and every filter (its own included) that have this value: what the
+    #: map shades, where ``count`` is what choosing the value would give.
+    matching: int = 0
 
 
 def normalise_selection(values: Sequence[str]) -> tuple[str, ...]:
@@ -72,6 +75,7 @@ def facet_counts(
     A selected value the corpus does not have is shown as ``typed`` it (« Atlantide »), with 0.
     """
     result: dict[str, list[FacetCount]] = {}
+    final = apply_filters(matched, filters)
     for facet in FACETS:
         base = apply_filters(matched, filters, skip=facet)
         chosen = set(selected.get(facet, ()))
@@ -79,7 +83,8 @@ def facet_counts(
         for key, value in state.facets.get(facet, {}).items():
             count = (base & value.bits).bit_count()
             if count or key in chosen:
-                counts.append(FacetCount(key, value.label, count, key in chosen))
+                matching = (final & value.bits).bit_count()
+                counts.append(FacetCount(key, value.label, count, key in chosen, matching=matching))
         known = state.facets.get(facet, {})
         as_typed = {slugify(value): value.strip() for value in reversed((typed or {}).get(facet, ()))}
         counts += [FacetCount(key, as_typed.get(key, key), 0, True, False) for key in chosen if key not in known]

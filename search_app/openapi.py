@@ -9,11 +9,12 @@ from search_app.search import MAX_PER_PAGE, SORTS
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 _FACET_VALUE = {
     "type": "object",
-    "required": ["value", "label", "count", "selected", "toggle_url"],
+    "required": ["value", "label", "count", "matching", "selected", "toggle_url"],
     "properties": {
         "value": {"type": "string"},
         "label": {"type": "string"},
-        "count": {"type": "integer"},
+        "count": {"type": "integer", "description": "résultats en choisissant la valeur (hors filtres de sa facette)"},
+        "matching": {"type": "integer", "description": "résultats actuels (tous filtres appliqués) ayant cette valeur"},
         "selected": {"type": "boolean"},
         "toggle_url": {"type": "string", "description": "cette recherche dans l’API, la valeur ajoutée ou retirée"},
     },

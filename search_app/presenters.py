@@ -28,6 +28,8 @@ class FacetLink:
     count: int
     selected: bool
     toggle_url: str
+    #: Current results having the value (``count`` ignores the facet's own filter; this does not).
+    matching: int = 0
 
     def as_json(self) -> dict[str, object]:
         """The value as /api/search gives it."""
@@ -35,6 +37,7 @@ class FacetLink:
             "value": self.value,
             "label": self.label,
             "count": self.count,
+            "matching": self.matching,
             "selected": self.selected,
             "toggle_url": self.toggle_url,
         }
@@ -83,7 +86,8 @@ def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, l
                 [v for v in selected[facet] if v != count.value] if count.selected else [*selected[facet], count.value]
             )
             url = search_url(page.request.text, {**selected, facet: values}, page.request.sort, endpoint=endpoint)
-            links[facet].append(FacetLink(count.value, count.value, count.count, count.selected, url))
+            link = FacetLink(count.value, count.value, count.count, count.selected, url, count.matching)
+            links[facet].append(link)
         links[facet].sort(key=lambda link: not link.selected)  # selected first, each part in count order
     return links
 

@@ -22,7 +22,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
-from indexer.records import ObjectiveItem, status_state
+from indexer.records import ObjectiveItem, objectives_display, status_state
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
@@ -344,7 +344,7 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
         "countries": ", ".join(record["countries"]),
         "region": record["region"],
         "description": "\n\n".join(record["description"]),
-        "objectives": "\n".join(ObjectiveItem(**item).display_text() for item in record["objectives"]),
+        "objectives": objectives_display([ObjectiveItem(**item) for item in record["objectives"]]),
         "notes": "\n\n".join(record["notes"]),
     }
     snippets: dict[str, Markup] = {}

@@ -342,11 +342,13 @@ def test_the_programme_page_marks_what_the_results_page_marks(client, query):
 
 
 def test_facet_values_have_one_shape_in_html_and_json_and_their_api_toggles_work(client):
-    """{value, label, count, selected, toggle_url} in both; the API's toggle_url selects, then clears."""
+    """{value, label, count, matching, selected, toggle_url} in both; the API's toggle_url selects, then clears;
+    ``matching`` counts the current results (so after « Pays : Mali » only Mali's programmes count)."""
     data = client.get("/api/search", query_string={"q": "migrants"}).get_json()
     html = soup(client.get("/", query_string={"q": "migrants"}))
     for facet, values in data["facets"].items():
-        assert all(set(v) == {"value", "label", "count", "selected", "toggle_url"} for v in values)
+        assert all(set(v) == {"value", "label", "count", "matching", "selected", "toggle_url"} for v in values)
+        assert all(v["matching"] == v["count"] for v in values), facet  # nothing selected: the two agree
         shown = [(a.select_one(".label").get_text(strip=True), int(a.select_one(".count").get_text()))
                  for a in html.select(f"section[aria-labelledby=facet-{facet}] a.facet-value")]
         assert shown == [(v["label"], v["count"]) for v in values][: len(shown)], facet
@@ -354,7 +356,10 @@ def test_facet_values_have_one_shape_in_html_and_json_and_their_api_toggles_work
     assert mali["toggle_url"].startswith("/api/search?")
     selected = client.get(mali["toggle_url"]).get_json()
     again = next(v for v in selected["facets"]["country"] if v["value"] == "Mali")
-    assert again["selected"] and selected["total"] == mali["count"]
+    assert again["selected"] and selected["total"] == mali["count"] == again["matching"]
+    others = [v for v in selected["facets"]["country"] if not v["selected"]]
+    assert others and all(v["matching"] <= selected["total"] for v in others)
+    assert any(v["count"] > v["matching"] for v in others)  # « also possible », not matching
     cleared = client.get(again["toggle_url"]).get_json()
     assert not any(v["selected"] for v in cleared["facets"]["country"]) and cleared["total"] == data["total"]
 
@@ -367,9 +372,9 @@ def test_a_selected_facet_value_comes_first_and_is_never_folded_away(client):
     section = page.select_one("section[aria-labelledby=facet-country]")
     first = section.select_one("a.facet-value")
     assert first.select_one(".label").get_text(strip=True) == last and "is-selected" in first["class"]
-    assert first.find_parent("details") is None
+    assert first.find_parent("details", class_="more") is None
     unselected = soup(client.get("/")).select_one("section[aria-labelledby=facet-country]")
-    folded = [a.select_one(".label").get_text(strip=True) for a in unselected.select("details a.facet-value")]
+    folded = [a.select_one(".label").get_text(strip=True) for a in unselected.select("details.more a.facet-value")]
     assert last in folded
 
 

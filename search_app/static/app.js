@@ -118,7 +118,7 @@
   if (!map || !caption) return;
 
   function show(event) {
-    const country = event.target.closest && event.target.closest(".map-country");
+    const country = event.target.closest && event.target.closest(".map-svg a, .map-other");
     const title = country && country.querySelector("title");
     caption.textContent = title ? title.textContent : "";
   }
@@ -127,4 +127,37 @@
   map.addEventListener("focusin", show);
   map.addEventListener("mouseleave", function () { caption.textContent = ""; });
   map.addEventListener("focusout", function () { caption.textContent = ""; });
+})();
+
+// Progressive enhancement: on a wide screen the filters' <details> is open (the stylesheet already shows
+// its content there; this keeps browsers without ::details-content in step), and on a phone it stays as the
+// page rendered it (closed: « Filtres (n) » above the results).
+(function () {
+  "use strict";
+  const panel = document.querySelector(".filters-panel");
+  if (!panel || !window.matchMedia) return;
+  const wide = window.matchMedia("(min-width: 48.01rem)");
+  function follow() { if (wide.matches) panel.open = true; }
+  follow();
+  wide.addEventListener("change", follow);
+})();
+
+// Progressive enhancement: « Monde entier » switches the map between the corpus's frame and the world.
+// Dots and round targets keep their size on screen (their radius grows with the frame).
+(function () {
+  "use strict";
+  const map = document.querySelector(".map-svg");
+  const button = document.querySelector(".map-zoom");
+  if (!map || !button || !map.dataset.world) return;
+  const frame = map.getAttribute("viewBox");
+  const zoom = parseFloat(map.dataset.zoom) || 1;
+  const dots = Array.from(map.querySelectorAll(".map-dot, .map-target"));
+  const radii = dots.map(function (dot) { return parseFloat(dot.getAttribute("r")); });
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    const world = button.getAttribute("aria-pressed") !== "true";
+    map.setAttribute("viewBox", world ? map.dataset.world : frame);
+    dots.forEach(function (dot, i) { dot.setAttribute("r", String(world ? radii[i] * zoom : radii[i])); });
+    button.setAttribute("aria-pressed", world ? "true" : "false");
+  });
 })();

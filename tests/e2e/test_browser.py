@@ -360,9 +360,10 @@ def test_no_console_errors_on_any_page(page: Page, page_errors: list[str], big_s
 
 
 SCREENSHOT_PAGES = {
-    "search": "/",
-    "results": f"/?q={QUERY}&region={REGION}",
-    "detail": f"/programmes/afrique-centrale-et-de-l-ouest-initiative-conjointe?q={QUERY}",
+    "home": "/",
+    "results": "/?q=migrants",
+    "filtered": f"/?q={QUERY}&region={REGION}",
+    "programme": f"/programmes/afrique-centrale-et-de-l-ouest-initiative-conjointe?q={QUERY}",
 }
 
 
