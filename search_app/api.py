@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from indexer.store import IndexUnavailable
 from search_app.errors import ApiError
-from search_app.export import records_csv
+from search_app.export import CSV_CONTENT_TYPE, CSV_FILENAME, records_csv
 from search_app.openapi import openapi_document
 from search_app.page_cache import PageCache
 from search_app.params import BadParameter, parse_search_args
@@ -58,8 +58,8 @@ def _csv(search_request: SearchRequest) -> Response:
     def url_of(programme_id: str) -> str:
         return url_for("views.programme", programme_id=programme_id, _external=True)
 
-    response = Response(records_csv(records, url_of), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="programmes-ue-oim.csv"'
+    response = Response(records_csv(records, url_of), content_type=CSV_CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{CSV_FILENAME}"'
     return response
 
 

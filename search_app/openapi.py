@@ -157,7 +157,9 @@ _SEARCH_PARAMETERS = [
     {
         "name": "format",
         "in": "query",
-        "description": "json (défaut) ou csv\u00a0: tout le jeu de résultats (toutes les pages)",
+        "description": "json (défaut) ou csv\u00a0: tout le jeu de résultats (toutes les pages), pour Excel et "
+        "LibreOffice en français (UTF-8 avec BOM, séparateur «\u00a0;\u00a0», fins de ligne CRLF)\u00a0; colonnes "
+        "identifiant, titre, région, pays, statut, thèmes, lien, objectifs, description, notes",
         "schema": {"type": "string", "enum": ["json", "csv"]},
     },
 ]
