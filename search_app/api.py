@@ -6,11 +6,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from indexer.store import IndexUnavailable
 from search_app.errors import ApiError
-from search_app.export import records_csv
+from search_app.export import CSV_CONTENT_TYPE, CSV_FILENAME, records_csv
 from search_app.openapi import openapi_document
 from search_app.page_cache import PageCache
 from search_app.params import BadParameter, parse_search_args
-from search_app.presenters import programme_json, search_json
+from search_app.presenters import opensearch_suggestions, programme_json, search_json, suggest_json
 from search_app.search import SearchPage, SearchRequest, SearchService, request_key
 from search_app.suggest import completions
 from search_app.tracking import track_search
@@ -58,8 +58,8 @@ def _csv(search_request: SearchRequest) -> Response:
     def url_of(programme_id: str) -> str:
         return url_for("views.programme", programme_id=programme_id, _external=True)
 
-    response = Response(records_csv(records, url_of), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="programmes-ue-oim.csv"'
+    response = Response(records_csv(records, url_of), content_type=CSV_CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{CSV_FILENAME}"'
     return response
 
 
@@ -72,20 +72,32 @@ def programme(programme_id: str) -> Response:
     return jsonify(programme_json(detail))
 
 
+#: The two shapes /api/suggest answers in (``format``), the first the default.
+SUGGEST_FORMATS = ("json", "opensearch")
+OPENSEARCH_SUGGESTIONS_TYPE = "application/x-suggestions+json; charset=utf-8"
+MAX_SUGGEST_QUERY = 100
+
+
 @bp.get("/api/suggest")
 def suggest() -> Response:
-    """Autocomplete: country and region names, words and programme titles starting with ``q``."""
-    text = (request.args.get("q") or "")[:100]
+    """Autocomplete: country and region names, words and programme titles starting with ``q``.
+
+    ``format=json`` (default) answers ``{"query", "suggestions"}`` for the page's script and API clients;
+    ``format=opensearch`` the OpenSearch Suggestions array browsers read (``application/x-suggestions+json``),
+    the URL opensearch.xml gives them. A parameter rather than content negotiation: browsers fetch that
+    URL with a generic ``Accept``, and the URL alone then says what comes back (caches need no ``Vary``).
+    """
+    query = request.args.get("q") or ""
+    output = request.args.get("format", SUGGEST_FORMATS[0])
+    if output not in SUGGEST_FORMATS:
+        raise ApiError(400, f"« format » doit valoir json ou opensearch (reçu « {output[:40]} »).")
+    text = query[:MAX_SUGGEST_QUERY]
     entries = completions(_service().status(), text)
-    suggestions = []
-    for entry in entries:
-        item: dict[str, str | int] = {"text": entry.text, "kind": entry.kind}
-        if entry.programme_id:
-            item["url"] = url_for("views.programme", programme_id=entry.programme_id)
-        else:
-            item["replaces"] = entry.replaces
-        suggestions.append(item)
-    return jsonify({"query": text, "suggestions": suggestions})
+    if output == "json":
+        return jsonify(suggest_json(text, entries))
+    # A longer query is echoed whole, with no completion: those of its first 100 characters are not its own.
+    body = opensearch_suggestions(query, entries if text == query else [])
+    return current_app.response_class(current_app.json.dumps(body), content_type=OPENSEARCH_SUGGESTIONS_TYPE)
 
 
 @bp.get("/api/openapi.json")

@@ -1,13 +1,34 @@
-"""CSV export of a whole result set (all pages)."""
+"""CSV export of a whole result set (all pages), made to open as is in French-locale spreadsheets.
+
+French Excel and LibreOffice split a ``.csv`` they open on the locale's list separator, « ; » (a comma
+is the decimal separator), and read it as UTF-8 only when it starts with the byte order mark; rows end
+with CRLF, as RFC 4180 writes them. No ``sep=;`` first line: Excel then ignores the BOM.
+
+One row per programme, the columns of ``CSV_COLUMNS``: the short ones first (they stay readable side by
+side), then the long texts a reader exports the list to read or quote offline — every objective item,
+the description and the notes (the asterisk notes qualify objective headings: « *En Libye, seuls les
+piliers 2 et 3 s’appliquent »). Multi-valued cells (pays, thèmes) are joined with « , », as the pages
+show them: no country or theme name holds a comma, and a « ; » inside a cell would read, to anyone
+looking at the raw file, like a column break. Long texts keep their structure with line breaks inside
+the quoted cell (one objective per line, paragraphs separated by a blank line).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import groupby
 
-CSV_COLUMNS = ("id", "title", "region", "countries", "status", "url")
+CSV_COLUMNS = (
+    "identifiant", "titre", "région", "pays", "statut", "thèmes", "lien", "objectifs", "description", "notes"
+)
+#: A cell starting so is read as a formula by spreadsheets (OWASP's CSV injection list).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FILENAME = "programmes-ue-oim.csv"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+LIST_SEPARATOR = ", "
+BULLET = "• "
 
 
 def _cell(value: str) -> str:
@@ -15,13 +36,53 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def records_csv(records: Iterable[dict], url_of: Callable[[str], str]) -> str:
-    """CSV text (UTF-8 with BOM, for spreadsheet software) of the given records."""
+def _item_body(item: Mapping[str, str]) -> str:
+    """An objective's own heading and text: « AIDE À LA RÉINTÉGRATION — Répondre… »."""
+    return f"{item['heading']} — {item['text']}" if item.get("heading") else item["text"]
+
+
+def objectives_cell(objectives: Sequence[Mapping[str, str]]) -> str:
+    """Every objective item, in record order, one per line, under its section.
+
+    A section with one item is one line (« Objectif global : … »); a section with several is its own
+    line followed by one « • » line per item, as the programme page groups them.
+    """
+    lines: list[str] = []
+    for section, group in groupby(objectives, key=lambda item: item.get("section", "")):
+        items = list(group)
+        label = section.rstrip(" :\u00a0")
+        if label and len(items) == 1:
+            lines.append(f"{label}\u00a0: {_item_body(items[0])}")
+            continue
+        if label:
+            lines.append(f"{label}\u00a0:")
+        lines.extend(BULLET + _item_body(item) for item in items)
+    return "\n".join(lines)
+
+
+def csv_row(record: Mapping, url: str) -> list[str]:
+    """The cells of one stored record (``CSV_COLUMNS`` order), formulas neutralised."""
+    row = (
+        record["id"],
+        record["title"],
+        record["region"],
+        LIST_SEPARATOR.join(record["countries"]),
+        record["status"],
+        LIST_SEPARATOR.join(record["themes"]),
+        url,
+        objectives_cell(record["objectives"]),
+        "\n\n".join(record["description"]),
+        "\n\n".join(record["notes"]),
+    )
+    return [_cell(value) for value in row]
+
+
+def records_csv(records: Iterable[Mapping], url_of: Callable[[str], str]) -> str:
+    """CSV text of the given stored records: UTF-8 BOM, « ; » separator, CRLF, French headers."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        row = (record["id"], record["title"], record["region"], "; ".join(record["countries"]), record["status"])
-        writer.writerow([_cell(value) for value in row] + [url_of(record["id"])])
+        writer.writerow(csv_row(record, url_of(record["id"])))
     return buffer.getvalue()

@@ -119,6 +119,16 @@ _SUGGEST = {
         },
     },
 }
+#: OpenSearch Suggestions 1.1: [query, completions, descriptions, query URLs] (OpenAPI 3.0 has no tuples).
+_OPENSEARCH_SUGGESTIONS = {
+    "type": "array",
+    "minItems": 4,
+    "maxItems": 4,
+    "items": {"oneOf": [{"type": "string"}, _STRINGS]},
+    "description": "q tel qu’envoyé, puis les requêtes complètes proposées (mots tapés, le dernier complété, "
+    "ou titre de programme), leur nature («\u00a0pays\u00a0», «\u00a0région\u00a0», «\u00a0programme\u00a0» "
+    "ou vide pour un mot) et l’adresse de leurs résultats ou de la fiche.",
+}
 _HEALTH = {
     "type": "object",
     "required": ["status"],
@@ -158,7 +168,9 @@ _SEARCH_PARAMETERS = [
     {
         "name": "format",
         "in": "query",
-        "description": "json (défaut) ou csv\u00a0: tout le jeu de résultats (toutes les pages)",
+        "description": "json (défaut) ou csv\u00a0: tout le jeu de résultats (toutes les pages), pour Excel et "
+        "LibreOffice en français (UTF-8 avec BOM, séparateur «\u00a0;\u00a0», fins de ligne CRLF)\u00a0; colonnes "
+        "identifiant, titre, région, pays, statut, thèmes, lien, objectifs, description, notes",
         "schema": {"type": "string", "enum": ["json", "csv"]},
     },
 ]
@@ -196,14 +208,28 @@ def _programme_path() -> dict[str, Any]:
 
 
 def _suggest_path() -> dict[str, Any]:
+    found = {
+        "description": "suggestions",
+        "content": {
+            "application/json": {"schema": _SUGGEST},
+            "application/x-suggestions+json": {"schema": _OPENSEARCH_SUGGESTIONS},
+        },
+    }
+    output = {
+        "name": "format",
+        "in": "query",
+        "description": "json (défaut) ou opensearch\u00a0: le format OpenSearch Suggestions 1.1 "
+        "(application/x-suggestions+json) que lisent les navigateurs, annoncé par /opensearch.xml",
+        "schema": {"type": "string", "enum": ["json", "opensearch"]},
+    }
     return {
         "get": {
             "summary": "Autocomplétion",
             "description": "Noms de pays et de régions, puis mots du corpus (jamais un mot vide, dans "
             "leur casse usuelle), puis titres de programmes commençant par q\u00a0; accents et casse "
             "ignorés.",
-            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
-            "responses": {"200": _json(_SUGGEST, "suggestions"), "503": _UNAVAILABLE},
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, output],
+            "responses": {"200": found, "400": _json(_ERROR, "paramètre invalide"), "503": _UNAVAILABLE},
         }
     }
 

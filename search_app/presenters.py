@@ -14,6 +14,7 @@ from flask import url_for
 from search_app.detail import ProgrammeDetail
 from search_app.facets import FACETS
 from search_app.search import SearchPage
+from search_app.suggest import Completion
 
 FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
 
@@ -254,6 +255,49 @@ def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, obj
 def programme_json(detail: ProgrammeDetail) -> dict[str, object]:
     """The JSON body of /api/programmes/<id>: the whole record plus similar programmes."""
     return {**detail.record, "similar": detail.similar}
+
+
+def suggest_json(text: str, entries: Sequence[Completion]) -> dict[str, object]:
+    """The JSON body of /api/suggest: each entry with its programme page, or how many typed words it replaces."""
+    suggestions = []
+    for entry in entries:
+        item: dict[str, str | int] = {"text": entry.text, "kind": entry.kind}
+        if entry.programme_id:
+            item["url"] = url_for("views.programme", programme_id=entry.programme_id)
+        else:
+            item["replaces"] = entry.replaces
+        suggestions.append(item)
+    return {"query": text, "suggestions": suggestions}
+
+
+#: What the browser shows beside an OpenSearch completion, by kind (a word has none), as app.js does.
+SUGGESTION_KIND_LABELS = {"country": "pays", "region": "région", "programme": "programme", "word": ""}
+
+
+def completed_query(typed: str, entry: Completion) -> str:
+    """The whole query a completion leads to: the typed words with the last ``replaces`` of them
+    replaced by its text (« cote d » -> « Côte d’Ivoire »), or a programme's title."""
+    if entry.programme_id:
+        return entry.text
+    words = typed.split()
+    replaced = min(max(entry.replaces, 1), len(words))
+    return " ".join([*words[: len(words) - replaced], entry.text])
+
+
+def opensearch_suggestions(query: str, entries: Sequence[Completion]) -> list[object]:
+    """The OpenSearch Suggestions 1.1 array: ``[query, completions, descriptions, query URLs]``.
+
+    ``query`` is echoed as sent (clients check it); each completion is a whole query, its URL the
+    results page of that query, or the programme's page for a title.
+    """
+    texts = [completed_query(query, entry) for entry in entries]
+    urls = [
+        url_for("views.programme", programme_id=entry.programme_id, _external=True)
+        if entry.programme_id
+        else url_for("views.search", q=text, _external=True)
+        for entry, text in zip(entries, texts, strict=True)
+    ]
+    return [query, texts, [SUGGESTION_KIND_LABELS.get(entry.kind, "") for entry in entries], urls]
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,87 @@ def test_help_and_opensearch(client):
     assert "{searchTerms}" in response.get_data(as_text=True)
 
 
+def _opensearch_templates(client) -> dict[str, str]:
+    """The ``template`` of each ``<Url>`` of the OpenSearch description, by ``type``."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(client.get("/opensearch.xml").data)
+    urls = root.findall("{http://a9.com/-/spec/opensearch/1.1/}Url")
+    return {url.get("type"): url.get("template") for url in urls}
+
+
+def _suggestions(client, query: str):
+    """What a browser gets for ``query`` from the suggestions URL of the OpenSearch description."""
+    import json
+    from urllib.parse import quote
+
+    template = _opensearch_templates(client)["application/x-suggestions+json"]
+    response = client.get(template.replace("{searchTerms}", quote(query)))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/x-suggestions+json; charset=utf-8"
+    return json.loads(response.data)
+
+
+def test_opensearch_description_points_to_the_suggestions(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    templates = _opensearch_templates(client)
+    assert templates["text/html"] == "http://localhost/?q={searchTerms}"
+    suggest = urlsplit(templates["application/x-suggestions+json"])
+    assert (suggest.scheme, suggest.netloc, suggest.path) == ("http", "localhost", "/api/suggest")
+    assert parse_qs(suggest.query) == {"format": ["opensearch"], "q": ["{searchTerms}"]}
+
+
+def _completes(query: str, completion: str) -> bool:
+    """Whether ``completion`` is ``query`` completed: some of its first words kept as typed, then a text
+    holding a word that begins like the last typed word (accents, case and elision aside)."""
+    import re
+
+    from indexer.analysis import fold
+
+    words = query.split()
+    last = re.findall(r"\w+", fold(words[-1]))[-1]
+    for kept in range(len(words)):
+        prefix = " ".join(words[:kept])
+        if completion.startswith(prefix):
+            rest = re.findall(r"\w+", fold(completion[len(prefix):]))
+            if any(word.startswith(last) for word in rest):
+                return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("retour vol", "retour volontaire"),
+        ("cote d", "Côte d’Ivoire"),
+        ("Réin", "réintégration"),
+        ("afgh", "Afghanistan"),
+    ],
+)
+def test_browser_suggestions_complete_the_query(client, query, expected):
+    body = _suggestions(client, query)
+    assert isinstance(body, list) and len(body) == 4 and body[0] == query
+    completions, descriptions, urls = body[1:]
+    assert expected in completions
+    assert all(isinstance(text, str) and _completes(query, text) for text in completions), completions
+    assert len(descriptions) == len(urls) == len(completions)
+    for text, kind, url in zip(completions, descriptions, urls, strict=True):
+        page = client.get(url)
+        assert page.status_code == 200
+        if kind == "programme":
+            assert soup(page).select_one("h1").get_text(" ", strip=True) == text
+        else:
+            assert url.startswith("http://localhost/?q=") and soup(page).select(".hit")
+
+
+def test_browser_suggestions_echo_any_query_and_refuse_an_unknown_format(client):
+    assert _suggestions(client, "zzqx") == ["zzqx", [], [], []]
+    long = "migrants " * 20  # past the 100 characters completed: its completions would not be its own
+    assert _suggestions(client, long) == [long, [], [], []]
+    assert client.get("/api/suggest?q=mig&format=xml").status_code == 400
+
+
 # --- JSON API ------------------------------------------------------------------------------
 
 
@@ -268,37 +349,33 @@ def test_api_snippets_escape_before_marking(client):
 
 
 def _csv_rows(response) -> list[list[str]]:
-    import csv
-    import io
+    """The rows of a CSV download, read as French-locale spreadsheets read it (BOM, « ; »)."""
+    from tests.test_export import read_csv
 
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    return read_csv(response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(
     "query", ["q=migrants", "q=reintegration&region=Asie+et+Pacifique", "", "q=libye+maroc+bangladesh"]
 )
 def test_csv_export_has_one_row_per_result(client, query):
+    from search_app.export import CSV_COLUMNS
+
     total = client.get(f"/api/search?{query}&per_page=1").get_json()["total"]
     response = client.get(f"/api/search?{query}&format=csv")
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="programmes-ue-oim.csv"'
     rows = _csv_rows(response)
-    assert rows[0] == ["id", "title", "region", "countries", "status", "url"]
+    assert rows[0] == list(CSV_COLUMNS)
     assert len(rows) - 1 == total
-    assert all(row[5].startswith("http://localhost/programmes/") for row in rows[1:])
+    assert all(len(row) == len(CSV_COLUMNS) for row in rows)
+    assert all(row[6].startswith("http://localhost/programmes/") for row in rows[1:])
 
 
 def test_csv_link_on_the_page_carries_the_filters(client):
     link = soup(client.get("/?q=migrants&country=Mali")).select_one(".export a")
     assert "format=csv" in link["href"] and "country=Mali" in link["href"]
     assert len(_csv_rows(client.get(link["href"]))) == 2
-
-
-def test_csv_cells_cannot_start_a_formula():
-    from search_app.export import records_csv
-
-    record = {"id": "x", "title": "=HYPERLINK(1)", "region": "+r", "countries": ["@c"], "status": "-s"}
-    text = records_csv([record], lambda programme_id: f"/programmes/{programme_id}")
-    assert "'=HYPERLINK(1)" in text and "'+r" in text and "'@c" in text and "'-s" in text
 
 
 def test_unknown_format_is_400(client):

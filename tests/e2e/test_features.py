@@ -36,8 +36,8 @@ def test_csv_download_has_one_row_per_result(page: Page, tmp_path: Path) -> None
         page.locator(".export a").click()
     path = tmp_path / "export.csv"
     info.value.save_as(path)
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    assert rows[0][:2] == ["id", "title"] and len(rows) == 3
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[0][:3] == ["identifiant", "titre", "région"] and len(rows) == 3
 
 
 def test_stats_page_after_searches(page: Page, axe: Axe) -> None:
