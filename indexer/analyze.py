@@ -50,7 +50,7 @@ def open_analyzer(root: Path, *, with_lexicon: bool = False) -> GenerationAnalyz
             with index.reader() as reader:
                 lexicon = lexicon_of(reader, CONTENT_FIELD, meta.get("ordinary_names", []))
     except Exception as error:  # any failure to read the files means the index is unusable
-        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
+        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
     return GenerationAnalyzer(generation.name, meta.get("analyzer_version"), analyzer, lexicon)
 
 

@@ -167,7 +167,7 @@ def _verify(path: Path, records: list[RecordSummary]) -> None:
         step = max(1, len(records) // VERIFY_SAMPLE)
         for record in records[::step]:
             if searcher.document_number(id=record.id) is None:
-                raise BuildError(f"vérification : programme « {record.id} » introuvable")
+                raise BuildError(f"vérification : programme « {record.id} » introuvable")
         if not searcher.search(Term("id", records[0].id)).scored_length():
             raise BuildError("vérification : la recherche par identifiant ne renvoie rien")
 

@@ -27,8 +27,8 @@ ANALYZE_DESCRIPTION = (
     "Affiche, une ligne par TEXTE, les termes que l’analyseur de la génération en service produit "
     "(comme _analyze d’Elasticsearch) : ceux que l’index enregistre pour ce texte, formes jointes des "
     "mots composés comprises, dans l’ordre des positions. Sans TEXTE, chaque ligne de l’entrée standard "
-    "est un texte. Une ligne vide : aucun terme (que des mots vides). « -- » avant un texte qui commence "
-    "par « - »."
+    "est un texte. Une ligne vide : aucun terme (que des mots vides). « -- » avant un texte qui commence "
+    "par « - »."
 )
 JSON_HELP = (
     "un document JSON par ligne et par texte : {\"text\", \"tokens\": [{\"term\", \"start\", \"end\", "
@@ -150,7 +150,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if state.analyzer_version != ANALYZER_VERSION:
         print(
             f"Attention : la génération {state.generation} a été construite avec l’analyseur "
-            f"« {state.analyzer_version} », ce code est « {ANALYZER_VERSION} » ; les termes affichés sont ceux "
+            f"« {state.analyzer_version} », ce code est « {ANALYZER_VERSION} » ; les termes affichés sont ceux "
             "de ce code, reconstruisez l’index (python -m indexer build --force)",
             file=sys.stderr,
         )

@@ -134,7 +134,7 @@ def _split_front_matter(path: Path, text: str, problems: list[CorpusProblem]) ->
         problems.append(CorpusProblem(str(path), line, field, f"en-tête YAML invalide : {problem}"))
         return None
     if not isinstance(header, dict):
-        problems.append(CorpusProblem(str(path), 2, None, "l’en-tête doit être une suite de champs « nom: valeur »"))
+        problems.append(CorpusProblem(str(path), 2, None, "l’en-tête doit être une suite de champs « nom: valeur »"))
         return None
     return header, header_lines, "\n".join(lines[end + 1 :])
 
@@ -189,7 +189,7 @@ def _field_problems(header: dict) -> list[tuple[str, str]]:
         found.append(("countries", "doit être une liste de noms de pays non vides"))
     status = header.get("status")
     if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
-        found.append(("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})"))
+        found.append(("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})"))
     return found
 
 
@@ -205,7 +205,7 @@ def _validate(path: Path, header: dict, lines: list[str], body: str, problems: l
     status = header.get("status")
     objectives = _objectives(header.get("objectives"))
     if objectives is None:
-        report("objectives", "doit être une liste d’éléments avec au moins un champ « text »")
+        report("objectives", "doit être une liste d’éléments avec au moins un champ « text »")
     notes = _text_list(header.get("notes") or [])
     if notes is None:
         report("notes", "doit être une liste de textes")
@@ -285,7 +285,7 @@ def check_unique_ids(programmes: Iterable[Located], problems: list[CorpusProblem
                     programme.path,
                     _field_line(lines, "id"),
                     "id",
-                    f"identifiant « {programme.id} » déjà utilisé par {seen[programme.id]}",
+                    f"identifiant « {programme.id} » déjà utilisé par {seen[programme.id]}",
                 )
             )
         else:
@@ -299,7 +299,7 @@ def yaml_sections(
     table of the ``allowed`` sections."""
     if root is None:
         return {}
-    names = " et ".join(f"« {name} »" for name in allowed)
+    names = " et ".join(f"« {name} »" for name in allowed)
     if not isinstance(root, yaml.MappingNode):
         problems.append(CorpusProblem(str(path), 1, None, f"le fichier doit être une table aux sections {names}"))
         return {}
@@ -308,6 +308,6 @@ def yaml_sections(
         if key.value in allowed:
             sections[key.value] = value
         else:
-            message = f"section inconnue « {key.value} » (attendu\u00a0: {', '.join(allowed)})"
+            message = f"section inconnue « {key.value} » (attendu\u00a0: {', '.join(allowed)})"
             problems.append(CorpusProblem(str(path), key.start_mark.line + 1, None, message))
     return sections

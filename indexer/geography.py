@@ -97,8 +97,8 @@ def _entries(path: Path, node: yaml.Node, section: str, problems: list[CorpusPro
     elif isinstance(node, yaml.SequenceNode) and section == "global":
         pairs = [(item, None) for item in node.value]
     else:
-        kind = "une table « nom: CODE »" if section == "aliases" else "une liste de noms"
-        problems.append(CorpusProblem(str(path), node.start_mark.line + 1, section, f"« {section} » doit être {kind}"))
+        kind = "une table « nom: CODE »" if section == "aliases" else "une liste de noms"
+        problems.append(CorpusProblem(str(path), node.start_mark.line + 1, section, f"« {section} » doit être {kind}"))
         return []
     entries = []
     for key, value in pairs:
@@ -106,7 +106,7 @@ def _entries(path: Path, node: yaml.Node, section: str, problems: list[CorpusPro
         if not isinstance(key, yaml.ScalarNode) or not str(key.value).strip():
             problems.append(CorpusProblem(str(path), line, section, "nom de pays vide ou invalide"))
         elif value is not None and not isinstance(value, yaml.ScalarNode):
-            problems.append(CorpusProblem(str(path), line, section, f"« {key.value} » : code ISO attendu"))
+            problems.append(CorpusProblem(str(path), line, section, f"« {key.value} » : code ISO attendu"))
         else:
             entries.append((str(key.value).strip(), str(value.value).strip() if value else "", line))
     return entries
@@ -124,7 +124,7 @@ def load_gazetteer(path: Path) -> Gazetteer:
     for name, code, line in _entries(path, sections["aliases"], "aliases", problems) if "aliases" in sections else []:
         country = pycountry.countries.get(alpha_3=code.upper()) if len(code) == 3 else None
         if country is None:
-            message = f"« {name} » : « {code} » n’est pas un code ISO 3166-1 alpha-3"
+            message = f"« {name} » : « {code} » n’est pas un code ISO 3166-1 alpha-3"
             problems.append(CorpusProblem(str(path), line, "aliases", message))
         else:
             aliases[facet_key(name)] = country.alpha_3
@@ -160,7 +160,7 @@ def country_codes(programmes: Iterable[NamedCountries], gazetteer: Gazetteer) ->
             code = gazetteer.code(name)
             if code is None:
                 message = (
-                    f"pays inconnu « {name} » : aucun code ISO 3166-1 ne correspond "
+                    f"pays inconnu « {name} » : aucun code ISO 3166-1 ne correspond "
                     f"(nom français de pycountry, ou alias à ajouter dans {COUNTRY_CODES_NAME})"
                 )
                 problems.append(CorpusProblem(programme.path, _name_line(programme.path, name), "countries", message))

@@ -68,7 +68,7 @@ def _split_blocks(lines: list[str], path: str) -> list[_Block]:
             blocks[-1].body.append(lines[index])
         index += 1
     if not blocks:
-        raise SourceFormatError(path, 1, "aucun bloc « Pays / Région / Statut / Description » trouvé")
+        raise SourceFormatError(path, 1, "aucun bloc « Pays / Région / Statut / Description » trouvé")
     return blocks
 
 
@@ -205,7 +205,7 @@ def parse_page(text: str, source: str, path: str | None = None) -> list[Programm
             raise SourceFormatError(
                 path or source,
                 block.line,
-                f"identifiant « {programme.id} » déjà dérivé du bloc de la ligne {first_line[programme.id]}",
+                f"identifiant « {programme.id} » déjà dérivé du bloc de la ligne {first_line[programme.id]}",
             )
         first_line[programme.id] = block.line
         programmes.append(programme)

@@ -87,7 +87,7 @@ def current_generation(root: Path) -> Generation:
     """The live generation; raise :class:`IndexUnavailable` when none is built."""
     name = current_generation_name(root)
     if name is None:
-        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}")
+        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}")
     return read_generation(root, name)
 
 

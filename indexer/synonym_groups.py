@@ -97,7 +97,7 @@ def _group_forms(
         else:
             forms[key] = {"text": text, "terms": [t.text for t in tokens], "positions": [t.pos for t in tokens]}
     if empty:
-        message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
+        message = "forme(s) faite(s) uniquement de mots vides, introuvables : " + ", ".join(f"« {f} »" for f in empty)
         problems.append(CorpusProblem(group.path, group.line, None, message))
     return forms
 
@@ -108,7 +108,7 @@ def _gap_clash(group: FormGroup, text: str, positions: list[int], kept: dict[str
     kept_positions = cast(list[int], kept["positions"])  # a form dict of analysed_synonyms
     if [p - positions[0] for p in positions] == [p - kept_positions[0] for p in kept_positions]:
         return []  # the same form written otherwise (« organisation », « organisations »): left out
-    message = f"« {text} » a les mots de « {kept['text']} » (mots vides mis à part) : une seule des deux formes sert"
+    message = f"« {text} » a les mots de « {kept['text']} » (mots vides mis à part) : une seule des deux formes sert"
     return [CorpusProblem(group.path, group.line, None, message)]
 
 
@@ -118,13 +118,13 @@ def _clash(group: FormGroup, text: str, written: bool, other: FormGroup, other_t
     if not written and other_text in other.generated:
         return []
     if not written:  # a country's generated name is already in a file's group
-        message = f"« {other_text} » se lit comme un nom du pays « {group.forms[0]} » ({GENERATED}, « {text} »)"
+        message = f"« {other_text} » se lit comme un nom du pays « {group.forms[0]} » ({GENERATED}, « {text} »)"
         message += " : une forme n’appartient qu’à un groupe"
         return [CorpusProblem(other.path, other.line, None, message)]
     if other_text in other.generated:
-        where = f"noms du pays « {other.forms[0]} », {GENERATED}"
+        where = f"noms du pays « {other.forms[0]} », {GENERATED}"
     else:
         where = f"{Path(other.path).name}, ligne {other.line}" if other.line else Path(other.path).name
-    same = "figure déjà" if fold(text) == fold(other_text) else f"se lit comme « {other_text} »"
-    message = f"« {text} » {same} dans un autre groupe ({where}) : une forme n’appartient qu’à un groupe"
+    same = "figure déjà" if fold(text) == fold(other_text) else f"se lit comme « {other_text} »"
+    message = f"« {text} » {same} dans un autre groupe ({where}) : une forme n’appartient qu’à un groupe"
     return [CorpusProblem(group.path, group.line, None, message)]

@@ -83,7 +83,7 @@ def _note_forms(path: Path, forms: Iterable[str], line: int, seen: dict[str, int
     for form in forms:
         key = fold(form)
         if key in seen:
-            message = f"« {form} » figure déjà dans le groupe de la ligne {seen[key]}"
+            message = f"« {form} » figure déjà dans le groupe de la ligne {seen[key]}"
             problems.append(CorpusProblem(str(path), line, None, message))
         seen[key] = line
 
@@ -126,7 +126,7 @@ def _english_sections(path: Path, root: yaml.Node | None, problems: Problems) ->
     sections = yaml_sections(path, root, ENGLISH_SECTIONS, problems)
     if "terms" in sections and not isinstance(sections["terms"], yaml.SequenceNode):
         line = sections.pop("terms").start_mark.line + 1
-        problems.append(CorpusProblem(str(path), line, "terms", "« terms » doit être une liste de groupes"))
+        problems.append(CorpusProblem(str(path), line, "terms", "« terms » doit être une liste de groupes"))
     return sections
 
 
@@ -135,7 +135,7 @@ def _aliases(path: Path, node: yaml.Node | None, seen: dict[str, int], problems:
     if node is None:
         return []
     if not isinstance(node, yaml.MappingNode):
-        message = "« countries » doit être une table « pays du corpus: [noms anglais] »"
+        message = "« countries » doit être une table « pays du corpus: [noms anglais] »"
         problems.append(CorpusProblem(str(path), node.start_mark.line + 1, "countries", message))
         return []
     groups = []
@@ -145,7 +145,7 @@ def _aliases(path: Path, node: yaml.Node | None, seen: dict[str, int], problems:
         items = value.value if isinstance(value, yaml.SequenceNode) else [value]
         names = [str(i.value).strip() for i in items if isinstance(i, yaml.ScalarNode) and str(i.value).strip()]
         if not country or not names or len(names) != len(items):
-            message = f"« {country} » : nom anglais ou liste de noms anglais attendu"
+            message = f"« {country} » : nom anglais ou liste de noms anglais attendu"
             problems.append(CorpusProblem(str(path), line, "countries", message))
             continue
         _note_forms(path, [country, *names], line, seen, problems)
@@ -175,10 +175,10 @@ def _aliases_by_code(codes: dict[str, str], aliases: Iterable[FormGroup]) -> dic
     for group in aliases:
         code = by_key.get(facet_key(group.forms[0]))
         if code is None:
-            message = f"« {group.forms[0]} » n’est pas un pays du corpus (champ countries des fiches)"
+            message = f"« {group.forms[0]} » n’est pas un pays du corpus (champ countries des fiches)"
             problems.append(CorpusProblem(group.path, group.line, "countries", message))
         elif code in found:
-            message = f"« {group.forms[0]} » : ce pays a déjà des alias à la ligne {found[code].line}"
+            message = f"« {group.forms[0]} » : ce pays a déjà des alias à la ligne {found[code].line}"
             problems.append(CorpusProblem(group.path, group.line, "countries", message))
         else:
             found[code] = group
@@ -234,7 +234,7 @@ def parse_themes(path: Path | None) -> list[Theme]:
             problems.append(CorpusProblem(str(path), line, "theme", "nom de thème manquant"))
             continue
         if not isinstance(headings, list) or not all(isinstance(h, str) and h.strip() for h in headings or [None]):
-            problems.append(CorpusProblem(str(path), line, "headings", f"« {name} » : liste d’intitulés manquante"))
+            problems.append(CorpusProblem(str(path), line, "headings", f"« {name} » : liste d’intitulés manquante"))
             continue
         themes.append(Theme(name.strip(), tuple(h.strip() for h in headings), line))
     if problems:
@@ -245,7 +245,7 @@ def parse_themes(path: Path | None) -> list[Theme]:
 def check_theme_expressions(path: Path | None, themes: Iterable[Theme], found: set[str]) -> None:
     """Raise CorpusError for every expression of ``themes`` not in ``found`` (see :func:`expressions_in`)."""
     problems = [
-        CorpusProblem(str(path), theme.line, "headings", f"« {heading} » ne correspond à aucun objectif du corpus")
+        CorpusProblem(str(path), theme.line, "headings", f"« {heading} » ne correspond à aucun objectif du corpus")
         for theme in themes
         for heading in theme.headings
         if heading not in found

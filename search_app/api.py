@@ -33,7 +33,7 @@ def search() -> Response:
     if output == "csv":
         return _csv(params.request)
     if output != "json":
-        raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
+        raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
     page = _service().search(params.request)
     track_search(page, "api")
     response = current_app.response_class(_search_body(page, params.problems), mimetype="application/json")
@@ -68,7 +68,7 @@ def programme(programme_id: str) -> Response:
     """One whole record as JSON."""
     detail = _service().programme(programme_id)
     if detail is None:
-        raise ApiError(404, f"Programme « {programme_id[:100]} » introuvable.")
+        raise ApiError(404, f"Programme « {programme_id[:100]} » introuvable.")
     return jsonify(programme_json(detail))
 
 
@@ -90,7 +90,7 @@ def suggest() -> Response:
     query = request.args.get("q") or ""
     output = request.args.get("format", SUGGEST_FORMATS[0])
     if output not in SUGGEST_FORMATS:
-        raise ApiError(400, f"« format » doit valoir json ou opensearch (reçu « {output[:40]} »).")
+        raise ApiError(400, f"« format » doit valoir json ou opensearch (reçu « {output[:40]} »).")
     text = query[:MAX_SUGGEST_QUERY]
     entries = completions(_service().status(), text)
     if output == "json":

@@ -73,7 +73,7 @@ def check_fast_path(searcher: Searcher, lengths: Callable[[str], np.ndarray], sp
         except Unsupported as error:
             return f"évaluateur non applicable ({error})"
         except Exception as error:  # internals not as expected: the public path still works
-            return f"lecture rapide impossible sur {query!r} : {type(error).__name__}: {error}"
+            return f"lecture rapide impossible sur {query!r} : {type(error).__name__}: {error}"
         expected = dict(searcher.search(query, limit=None).items())
         docs = np.flatnonzero(fast.mask)
         if set(docs.tolist()) != set(expected):

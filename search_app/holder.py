@@ -69,5 +69,5 @@ class IndexHolder:
         with self._lock:
             name = self._state.name if self._state is not None else "?"
             self._state, self._broken = None, True
-            self._error = IndexUnavailable(f"index « {name} » illisible", str(error))
+            self._error = IndexUnavailable(f"index « {name} » illisible", str(error))
             return self._error

@@ -246,9 +246,9 @@ def open_generation(root: Path) -> GenerationState:
         state = _read_state(generation)
         state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, state.spans)
     except Exception as error:  # any failure to read the files (even by the public path) makes it unusable
-        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
+        raise IndexUnavailable(f"index « {generation.name} » illisible", str(error)) from error
     if state.fast_path_problem:
-        log.warning("génération %s : évaluation vectorisée désactivée : %s", generation.name, state.fast_path_problem)
+        log.warning("génération %s : évaluation vectorisée désactivée : %s", generation.name, state.fast_path_problem)
     return state
 
 
@@ -259,17 +259,17 @@ def _live_generation(root: Path) -> Generation:
     except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
         raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
     if not isinstance(generation.meta, dict):
-        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
+        raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
     if version != ANALYZER_VERSION:
         raise IndexUnavailable(
-            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
+            f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
     schema = generation.meta.get("schema_version")
     if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
         raise IndexUnavailable(
-            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
+            f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
     return generation

@@ -105,7 +105,7 @@ _SUGGEST = {
                     "kind": {
                         "type": "string",
                         "enum": ["country", "region", "word", "programme"],
-                        "description": "Nom de pays ou de région (en un seul texte, « Côte d’Ivoire »), mot, "
+                        "description": "Nom de pays ou de région (en un seul texte, « Côte d’Ivoire »), mot, "
                         "ou titre de programme.",
                     },
                     "url": {"type": "string", "description": "Fiche du programme (programmes seulement)."},

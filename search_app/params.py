@@ -35,10 +35,10 @@ def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> i
         return default
     digits = raw.strip()
     if not (digits.isascii() and digits.isdigit()) or len(raw) > 12:  # ASCII: int() refuses « ² »
-        raise BadParameter(f"« {name} » doit être un entier entre {low} et {high} (reçu « {raw[:40]} »).")
+        raise BadParameter(f"« {name} » doit être un entier entre {low} et {high} (reçu « {raw[:40]} »).")
     value = int(digits)
     if not low <= value <= high:
-        raise BadParameter(f"« {name} » doit être compris entre {low} et {high} (reçu {value}).")
+        raise BadParameter(f"« {name} » doit être compris entre {low} et {high} (reçu {value}).")
     return value
 
 
@@ -70,7 +70,7 @@ def parse_search_args(args: MultiDict, strict: bool, allow_per_page: bool = True
     if strict:
         page_number, page_size = page(), per_page() if allow_per_page else DEFAULT_PER_PAGE
         if sort not in SORTS:
-            raise BadParameter(f"« sort » doit valoir {' ou '.join(SORTS)} (reçu « {sort[:40]} »).")
+            raise BadParameter(f"« sort » doit valoir {' ou '.join(SORTS)} (reçu « {sort[:40]} »).")
     else:
         page_number = _lenient(problems, page, 1)
         page_size = _lenient(problems, per_page, DEFAULT_PER_PAGE) if allow_per_page else DEFAULT_PER_PAGE

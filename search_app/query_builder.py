@@ -197,7 +197,7 @@ class QueryBuilder:
         expansions = list(dict.fromkeys(self._expand(self._fields(node), prefix)))
         if len(expansions) > MAX_EXPANSIONS:
             expansions = expansions[:MAX_EXPANSIONS]
-            terms.note(f"Préfixe « {node.text}* » trop large : limité à {MAX_EXPANSIONS} termes.")
+            terms.note(f"Préfixe « {node.text}* » trop large : limité à {MAX_EXPANSIONS} termes.")
         if positive:
             terms.prefixes[prefix] = node.text + "*"
         if not expansions:
@@ -214,7 +214,7 @@ class QueryBuilder:
         stems = sorted(t for t in found if any(self.reader.doc_frequency(f, t) for f in fields)) or sorted(found)[:1]
         if len(stems) > MAX_EXPANSIONS:
             stems = stems[:MAX_EXPANSIONS]
-            terms.note(f"Recherche approchée « {node.text}~ » limitée à {MAX_EXPANSIONS} termes.")
+            terms.note(f"Recherche approchée « {node.text}~ » limitée à {MAX_EXPANSIONS} termes.")
         if not stems:
             return None
         if positive:

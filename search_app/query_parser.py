@@ -143,7 +143,7 @@ class _Lexer:
             return None, None
         resolved = FIELD_ALIASES.get(name.lower()) or FIELD_ALIASES.get(unicodedata.normalize("NFC", name.lower()))
         if resolved is None:
-            self._note(f"Champ inconnu « {name} » : cherché comme mot.")
+            self._note(f"Champ inconnu « {name} » : cherché comme mot.")
             return None, name
         return resolved, None
 
@@ -191,7 +191,7 @@ class _Lexer:
         core = text.strip("*~-+")
         if not any(c.isalnum() for c in core):
             if raw.strip("-+*~:") or match.group("star") or "*" in raw:
-                self._note("Joker « * » sans début de mot ignoré." if "*" in raw else f"« {raw} » ignoré.")
+                self._note("Joker « * » sans début de mot ignoré." if "*" in raw else f"« {raw} » ignoré.")
             return lexemes
         fuzzy = None
         if match.group("fuzzy") is not None:
@@ -199,7 +199,7 @@ class _Lexer:
             allowed = 1 if len(core) <= 4 else MAX_FUZZY_DISTANCE
             fuzzy = max(1, min(asked, allowed))
             if asked > allowed:
-                self._note(f"Tolérance « ~{match.group('fuzzy')} » ramenée à ~{allowed} pour « {core} ».")
+                self._note(f"Tolérance « ~{match.group('fuzzy')} » ramenée à ~{allowed} pour « {core} ».")
         if text.startswith("*"):
             self._note("Joker en début de mot ignoré.")
         self.terms += 1
@@ -240,7 +240,7 @@ class _Parser:
             parts.append(self._and())
         kept = [p for p in parts if p is not None]
         if len(parts) > 1 and len(kept) < len(parts):
-            self._note("Opérateur « OU » sans mot d’un côté : ignoré.")
+            self._note("Opérateur « OU » sans mot d’un côté : ignoré.")
         return _combine(Or, kept)
 
     def _and(self) -> Node | None:
@@ -253,7 +253,7 @@ class _Parser:
                 if lexeme.value == "NOT":
                     pending_not = True
                 elif not parts:
-                    self._note("Opérateur « ET » sans mot avant : ignoré.")
+                    self._note("Opérateur « ET » sans mot avant : ignoré.")
                 else:
                     explicit = True
                 continue
@@ -265,7 +265,7 @@ class _Parser:
             pending_not = False
             parts.append(node)
         if pending_not:
-            self._note("Opérateur « SAUF » sans mot après : ignoré.")
+            self._note("Opérateur « SAUF » sans mot après : ignoré.")
         node = _combine(And, parts)
         return And(node.children, explicit=True) if explicit and isinstance(node, And) else node
 

@@ -220,7 +220,7 @@ class SearchService:
             matches = Evaluator(searcher, state.field_lengths).run(built.query, scored=ranked)
         except Unsupported as error:
             state.whoosh_runs += 1
-            log.debug("requête évaluée par Whoosh (%s) : %r", error, built.query)
+            log.debug("requête évaluée par Whoosh (%s) : %r", error, built.query)
             return _run_whoosh(state, built)
         if not ranked or matches.scores is None:
             return mask_bits(matches.mask), None

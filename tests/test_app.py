@@ -80,7 +80,7 @@ def test_unknown_page_parameter_gets_french_message_and_defaults(client):
     response = client.get("/?q=libye&page=abc")
     assert response.status_code == 200
     text = soup(response).get_text(" ")
-    assert "« page » doit être un entier" in text and "Valeur par défaut utilisée" in text
+    assert "« page » doit être un entier" in text and "Valeur par défaut utilisée" in text
 
 
 def test_page_past_the_end_is_an_empty_page(client):

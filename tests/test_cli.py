@@ -49,7 +49,7 @@ def test_check_bad_corpus_lists_every_problem_with_file_line_and_field(tmp_path:
     assert code == 2
     assert out == ""
     assert "Corpus invalide (2 problème(s))" in err
-    assert f"{rada}:7: [status] statut inconnu « Fini »" in err
+    assert f"{rada}:7: [status] statut inconnu « Fini »" in err
     assert f"{bangladesh}:1: [region] champ obligatoire manquant ou vide" in err
     assert "Traceback" not in err
 
@@ -332,4 +332,4 @@ def test_analyze_index_of_another_analyser_version_warns(index_root: Path, tmp_p
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     code, out, err = run(capsys, "analyze", "--index", index, "Mali")
     assert code == 0 and out == "MALI\n"
-    assert "l’analyseur « 0 »" in err and "build --force" in err
+    assert "l’analyseur « 0 »" in err and "build --force" in err

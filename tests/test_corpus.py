@@ -92,7 +92,7 @@ def test_unknown_status(corpus: Path):
     problem = only_problem(corpus)
     assert (problem.path, problem.field) == (str(corpus / RADA), "status")
     assert problem.line == line_of(corpus / RADA, "status:")
-    assert "statut inconnu « Terminé »" in problem.message
+    assert "statut inconnu « Terminé »" in problem.message
     assert all(status in problem.message for status in KNOWN_STATUSES)
 
 

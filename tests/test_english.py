@@ -161,18 +161,18 @@ def _corpus_copy(tmp_path: Path, english: str | None = None) -> Path:
     [
         ("terms:\n  - [voluntary return, retour volontaire\n", 3, "YAML invalide"),
         ("- [voluntary return, retour volontaire]\n", 1, "le fichier doit être une table"),
-        ("words:\n  - [voluntary return, retour volontaire]\n", 1, "section inconnue « words »"),
+        ("words:\n  - [voluntary return, retour volontaire]\n", 1, "section inconnue « words »"),
         ("terms:\n  - [voluntary return]\n", 2, "au moins deux formes"),
         ("terms:\n  - [awareness, sensibilisation]\n  - [Awareness, prise de conscience]\n", 3, "figure déjà"),
         ("terms:\n  - [of the, de la]\n", 2, "uniquement de mots vides"),
-        ("countries:\n  Brésil: [Brazil]\n", 2, "« Brésil » n’est pas un pays du corpus"),
+        ("countries:\n  Brésil: [Brazil]\n", 2, "« Brésil » n’est pas un pays du corpus"),
         ("countries:\n  Libye: []\n", 2, "nom anglais ou liste de noms anglais attendu"),
-        ("terms:\n  - [return, retour]\n", 2, "« retour » figure déjà dans un autre groupe (synonyms.yaml, ligne 13)"),
-        ("terms:\n  - [Chad, Tchad]\n", 2, "« Chad » figure déjà dans un autre groupe (noms du pays « Tchad »"),
+        ("terms:\n  - [return, retour]\n", 2, "« retour » figure déjà dans un autre groupe (synonyms.yaml, ligne 13)"),
+        ("terms:\n  - [Chad, Tchad]\n", 2, "« Chad » figure déjà dans un autre groupe (noms du pays « Tchad »"),
         (
             "terms:\n  - [returnees, migrants de retour]\n  - [returnee, retournés]\n",
             3,
-            "« returnee » se lit comme « returnees » dans un autre groupe (english.yaml, ligne 2)",
+            "« returnee » se lit comme « returnees » dans un autre groupe (english.yaml, ligne 2)",
         ),
         (
             "terms:\n  - [monitoring and evaluation, suivi et évaluation, suivi et de l’évaluation]\n",
@@ -201,13 +201,13 @@ def test_a_country_name_written_in_synonyms_yaml_is_reported_there(tmp_path):
     synonyms.write_text(synonyms.read_text(encoding="utf-8") + "- [Chad, TCD]\n", encoding="utf-8")
     with pytest.raises(CorpusError) as error:
         prepare_corpus(corpus)
-    assert f"{synonyms}:{line}: « Chad » se lit comme un nom du pays « Tchad » (pycountry" in str(error.value)
+    assert f"{synonyms}:{line}: « Chad » se lit comme un nom du pays « Tchad » (pycountry" in str(error.value)
 
 
 def test_the_messages_use_french_typography(tmp_path):
     with pytest.raises(CorpusError) as error:
         prepare_corpus(_corpus_copy(tmp_path, "countries:\n  Libye: []\n"))
-    assert f"« Libye »{NBSP}: nom anglais" in str(error.value)
+    assert f"« Libye »{NBSP}: nom anglais" in str(error.value)
 
 
 def test_the_file_and_the_country_names_are_part_of_each_generation(tmp_path):

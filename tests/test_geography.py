@@ -106,7 +106,7 @@ def test_unknown_country_fails_prepare_corpus_with_file_line_and_field(tmp_path:
         prepare_corpus(corpus)
     [problem] = raised.value.problems
     assert (problem.path, problem.line, problem.field) == (str(path), line, "countries")
-    assert "pays inconnu « Atlantide »" in problem.message and "country_codes.yaml" in problem.message
+    assert "pays inconnu « Atlantide »" in problem.message and "country_codes.yaml" in problem.message
 
 
 def test_unknown_country_fails_the_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -114,7 +114,7 @@ def test_unknown_country_fails_the_check_command(tmp_path: Path, capsys: pytest.
     path = rename_country(corpus, "Mali", "Atlantide")
     assert main(["check", "--corpus", str(corpus)]) == 2
     err = capsys.readouterr().err
-    assert f"{path}:" in err and "[countries] pays inconnu « Atlantide »" in err
+    assert f"{path}:" in err and "[countries] pays inconnu « Atlantide »" in err
     assert "Traceback" not in err
 
 
@@ -144,10 +144,10 @@ def test_check_reports_the_count_of_country_names(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize(
     ("text", "line", "expected"),
     [
-        ("aliases:\n  Syrie: XYZ\n", 2, "« XYZ » n’est pas un code ISO 3166-1 alpha-3"),
-        ("aliases:\n  - Syrie\n", 2, "« aliases » doit être une table"),
-        ("global: Monde\n", 1, "« global » doit être une liste"),
-        ("aliases: {}\npays: []\n", 2, "section inconnue « pays »"),
+        ("aliases:\n  Syrie: XYZ\n", 2, "« XYZ » n’est pas un code ISO 3166-1 alpha-3"),
+        ("aliases:\n  - Syrie\n", 2, "« aliases » doit être une table"),
+        ("global: Monde\n", 1, "« global » doit être une liste"),
+        ("aliases: {}\npays: []\n", 2, "section inconnue « pays »"),
         ("- Monde\n", 1, "le fichier doit être une table"),
     ],
 )

@@ -58,7 +58,7 @@ def test_parentheses_group():
 def test_unknown_field_is_read_as_words():
     parsed = parse_query("foo:bar")
     assert parsed.tree == And((Word("foo"), Word("bar")))
-    assert parsed.notices == ["Champ inconnu « foo » : cherché comme mot."]
+    assert parsed.notices == ["Champ inconnu « foo » : cherché comme mot."]
 
 
 def test_repairs_are_reported():

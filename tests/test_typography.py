@@ -1,4 +1,5 @@
-"""French typography on every page: the space before « : ; ? ! » is a no-break space."""
+"""French typography on every page and message: the space before « : ; ? ! » and inside « guillemets » is a
+no-break space."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 #: A letter, digit, closing bracket or guillemet, an ordinary space, then high punctuation.
-ORDINARY_SPACE_BEFORE = re.compile(r"[\w»)\]] [:;?!](?=\s|$)")
+ORDINARY_SPACE_BEFORE = re.compile(r"[\w»)\]] [:;?!](?=\s|$)|« | »")
 PAGES = [
     "/",
     "/?q=reintegration",
@@ -49,7 +50,24 @@ def test_high_punctuation_follows_a_no_break_space(client, programmes, url: str)
     assert not offending, offending[:10]
 
 
-def test_api_notices_follow_the_rule_too(client):
-    data = client.get("/api/search?q=SDG+Kenya+Mali").get_json()
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/search?q=SDG+Kenya+Mali",
+        "/api/search?q=migr*+reintegraton~3+pays:Mali+ET",
+        "/api/search?q=(retour+%22volontaire+SAUF",
+        "/api/search?q=titre:retour+zorglub:x",
+    ],
+)
+def test_api_notices_follow_the_rule_too(client, url: str):
+    data = client.get(url).get_json()
     assert data["notices"]
-    assert not [n for n in data["notices"] if ORDINARY_SPACE_BEFORE.search(n)]
+    assert not [n for n in data["notices"] if ORDINARY_SPACE_BEFORE.search(n)], data["notices"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/search?page=x", "/api/search?sort=date", "/api/search?format=xml", "/api/programmes/inconnu"]
+)
+def test_api_errors_follow_the_rule_too(client, url: str):
+    error = client.get(url).get_json()["error"]
+    assert "«\u00a0" in error and not ORDINARY_SPACE_BEFORE.search(error), error

@@ -32,10 +32,10 @@ def test_lenient_parameters_repair_and_say_so():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"page": "0"}, "« page » doit être compris entre"),
-        ({"page": "²"}, "« page » doit être un entier"),
-        ({"per_page": "51"}, "« per_page » doit être compris entre"),
-        ({"sort": "date"}, "« sort » doit valoir relevance ou title"),
+        ({"page": "0"}, "« page » doit être compris entre"),
+        ({"page": "²"}, "« page » doit être un entier"),
+        ({"per_page": "51"}, "« per_page » doit être compris entre"),
+        ({"sort": "date"}, "« sort » doit valoir relevance ou title"),
     ],
 )
 def test_strict_parameters_are_refused_with_a_french_message(args, message):

@@ -67,14 +67,14 @@ def test_bad_synonyms_are_reported_with_line(tmp_path, text, message):
 def test_a_synonym_made_of_stop_words_is_refused():
     with pytest.raises(CorpusError) as error:
         analysed_synonyms([("UE", "eu")], frozenset(), "corpus/synonyms.yaml")
-    assert "« eu »" in str(error.value)  # the participle; « EU » in capitals is the Union
+    assert "« eu »" in str(error.value)  # the participle; « EU » in capitals is the Union
 
 
 def test_a_synonym_made_of_stop_words_is_reported_with_its_line(tmp_path: Path):
     path = _write(tmp_path, "synonyms.yaml", "- [OIM, IOM]\n- [UE, eu]\n")
     with pytest.raises(CorpusError) as error:
         analysed_synonyms(read_synonyms(path), frozenset({"ue"}))
-    assert f"{path}:2: forme(s) faite(s) uniquement de mots vides, introuvables : « eu »" in str(error.value)
+    assert f"{path}:2: forme(s) faite(s) uniquement de mots vides, introuvables : « eu »" in str(error.value)
 
 
 def test_a_form_written_twice_in_one_group_is_searched_once():

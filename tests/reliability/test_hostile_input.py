@@ -62,8 +62,8 @@ HOSTILE_QUERIES: list[tuple[str, str, str | None]] = [
     ("unbalanced-quotes-3", 'a "b" "c', "Guillemet non fermé"),
     ("unbalanced-open-paren", "(migrants OU retour", "Parenthèse non fermée"),
     ("unbalanced-close-paren", "migrants) retour)", "Parenthèse fermante en trop"),
-    ("unknown-field", "foo:bar", "Champ inconnu « foo »"),
-    ("unknown-field-phrase", 'foo:"bar baz"', "Champ inconnu « foo »"),
+    ("unknown-field", "foo:bar", "Champ inconnu « foo »"),
+    ("unknown-field-phrase", 'foo:"bar baz"', "Champ inconnu « foo »"),
     ("empty-field", "pays:", None),
     ("leading-wildcard", "*tion", "Joker en début de mot"),
     ("bare-star-with-word", "migrants *", "Joker"),
@@ -173,7 +173,7 @@ def ids_for(prod_client: FlaskClient, text: str) -> list[str]:
 )
 def test_combining_accents_behave_like_precomposed_letters(prod_client: FlaskClient, composed: str, precomposed: str):
     expected = ids_for(prod_client, precomposed)
-    assert expected, f"« {precomposed} » should match something in the corpus"
+    assert expected, f"« {precomposed} » should match something in the corpus"
     assert ids_for(prod_client, composed) == expected
     linked = [
         set(PROGRAMME_LINK_RE.findall(body_text(prod_client.get("/", query_string={"q": q}))))
@@ -285,7 +285,7 @@ def test_bad_numbers_are_400_in_the_api(prod_client: FlaskClient, name: str, val
     response, seconds = get(prod_client, "/api/search", {name: value})
     message = check_answer(response, "/api/search", seconds)
     assert response.status_code == 400
-    assert f"« {name} »" in message
+    assert f"« {name} »" in message
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_NUMBERS)
@@ -294,7 +294,7 @@ def test_bad_numbers_fall_back_to_defaults_on_the_page(prod_client: FlaskClient,
     said = check_answer(response, "/", seconds)
     assert response.status_code == 200
     if name == "page":
-        assert "« page »" in said and "Valeur par défaut utilisée." in said
+        assert "« page »" in said and "Valeur par défaut utilisée." in said
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

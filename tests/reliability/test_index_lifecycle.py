@@ -183,7 +183,7 @@ def test_index_built_by_another_version_then_rebuild(index_copy: Path, records: 
     meta[key] = "0"
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     prod_client = make_app(index_copy).test_client()
-    assert_unavailable(prod_client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
+    assert_unavailable(prod_client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
     assert "--force" in json_of(prod_client.get("/healthz"))["error"]  # says how to fix it
     result = run_indexer("build", "--force", "--corpus", records, "--index", index_copy)
     assert result.returncode == 0, result.stderr
