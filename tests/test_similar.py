@@ -184,3 +184,11 @@ def test_similar_command_prints_the_matrix_and_the_threshold(app):
 
 def state_of_app(app):
     return app.extensions["search_service"].holder.current()
+
+
+def test_docstring_examples():
+    import doctest
+
+    from search_app import similar
+
+    assert doctest.testmod(similar).failed == 0
