@@ -1,7 +1,8 @@
 """Programme record files: write, load and validate ``corpus/programmes/*.md``.
 
 A record is a Markdown file: a YAML front-matter header between ``---`` lines
-(id, title, region, countries, status, source, objectives, notes), then the
+(id, title, region, countries, status, source, optional source_url, objectives,
+notes), then the
 description as paragraphs separated by blank lines. Loading checks every file
 and collects every problem (file, line, field) before failing once.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -71,6 +73,7 @@ def render_record(programme: Programme) -> str:
         "countries": list(programme.countries),
         "status": programme.status,
         "source": programme.source,
+        "source_url": programme.source_url,
         "objectives": [
             {key: value for key, value in (("section", o.section), ("heading", o.heading), ("text", o.text)) if value}
             for o in programme.objectives
@@ -176,8 +179,26 @@ def _objectives(value: object) -> tuple[ObjectiveItem, ...] | None:
     return tuple(items)
 
 
+def source_url_problem(value: object) -> str | None:
+    """Why ``value`` is not a valid ``source_url`` (None when it is): empty, or an absolute
+    ``http://`` or ``https://`` address with a host and no space."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return "doit être un texte (une adresse http:// ou https://)"
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        return f"adresse invalide « {value} » (attendu\u00a0: une adresse absolue http:// ou https://)"
+    return None
+
+
 def _field_problems(header: dict) -> list[tuple[str, str]]:
-    """(field, message) for each required, text, country-list or status field that is wrong."""
+    """(field, message) for each required, text, country-list, status or address field that is wrong."""
     found = [(name, "champ obligatoire manquant ou vide") for name in REQUIRED_FIELDS if _is_blank(header.get(name))]
     found += [
         (name, "doit être un texte")
@@ -190,6 +211,8 @@ def _field_problems(header: dict) -> list[tuple[str, str]]:
     status = header.get("status")
     if isinstance(status, str) and status.strip() and status.strip() not in KNOWN_STATUSES:
         found.append(("status", f"statut inconnu « {status} » (attendu : {', '.join(KNOWN_STATUSES)})"))
+    if (url_problem := source_url_problem(header.get("source_url"))) is not None:
+        found.append(("source_url", url_problem))
     return found
 
 
@@ -224,6 +247,7 @@ def _validate(path: Path, header: dict, lines: list[str], body: str, problems: l
         objectives=objectives or (),
         notes=tuple(notes or ()),
         source=header["source"].strip(),
+        source_url=str(header.get("source_url") or "").strip(),  # checked above
         path=str(path),
     )
 

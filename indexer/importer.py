@@ -1,5 +1,8 @@
 """Import the published page into record files, idempotently.
 
+The page gives no programme's address: a ``source_url`` written in an existing record is
+carried over, so re-importing never drops it (nor counts it as a hand edit).
+
 The importer remembers the hash of every file it wrote in ``.import-manifest.json``.
 A record whose file no longer matches that hash was edited by hand and is not
 overwritten unless ``force`` is given.
@@ -9,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.corpus import RECORD_SUFFIX, content_hash, render_record
+from indexer.corpus import RECORD_SUFFIX, content_hash, read_record, render_record
 from indexer.source_page import parse_page
 
 MANIFEST_NAME = ".import-manifest.json"
@@ -40,6 +43,12 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _kept_source_url(path: Path) -> str:
+    """The ``source_url`` of an existing record file ("" when it has none or does not read)."""
+    existing = read_record(path, [])
+    return existing.source_url if existing is not None else ""
+
+
 def import_page(page: Path, out_dir: Path, source_name: str | None = None, force: bool = False) -> ImportReport:
     """Split ``page`` into record files in ``out_dir``; see the module docstring."""
     source = source_name or f"sources/{page.name}"
@@ -50,6 +59,8 @@ def import_page(page: Path, out_dir: Path, source_name: str | None = None, force
     for programme in programmes:
         name = programme.id + RECORD_SUFFIX
         target = out_dir / name
+        if target.exists() and not programme.source_url:
+            programme = replace(programme, source_url=_kept_source_url(target))
         text = render_record(programme)
         if target.exists():
             current = target.read_text(encoding="utf-8")

@@ -82,6 +82,8 @@ class Programme:
     objectives: tuple[ObjectiveItem, ...] = ()
     notes: tuple[str, ...] = ()
     source: str = ""
+    #: The programme's own page (an absolute http(s) URL) when its address is known; empty otherwise.
+    source_url: str = ""
     #: Derived at build time from corpus/themes.yaml, not written in the record file.
     themes: tuple[str, ...] = ()
     path: str = field(default="", compare=False)
@@ -113,5 +115,6 @@ class Programme:
             "objectives": [{"section": o.section, "text": o.text, "heading": o.heading} for o in self.objectives],
             "notes": list(self.notes),
             "source": self.source,
+            "source_url": self.source_url,
             "themes": list(self.themes),
         }

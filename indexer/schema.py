@@ -34,8 +34,9 @@ from whoosh.formats import Positions
 
 from indexer.analysis import TermSpans, french_analyzer
 
-#: Bump when fields change; part of the corpus fingerprint.
-SCHEMA_VERSION = "4"
+#: Bump when fields or the stored record change shape (5: records carry ``source_url``); part of
+#: the corpus fingerprint, and a generation of another version is refused by the app.
+SCHEMA_VERSION = "5"
 
 FIELD_BOOSTS: dict[str, float] = {
     "title": 3.0,

@@ -1,9 +1,19 @@
 """Search analytics in an embedded SQLite database, written off the request path.
 
-Every search (normalised query, filters, result count, latency; no IP address,
-no cookie) and every result opened from a search (the detail page is reached
-with ``?q=``) is queued in memory and written by a background thread in WAL
-mode. A full queue drops the event: analytics never slow or fail a search.
+Every search (query, filters, result count, latency; no IP address, no cookie)
+and every result opened from a search (the detail page is reached with ``?q=``)
+is queued in memory and written by a background thread in WAL mode. A full queue
+drops the event: analytics never slow or fail a search.
+
+Queries are kept as typed (``typed``: trimmed, spaces collapsed) and grouped by
+``query`` (:func:`query_key`): the same text up to case and the kind of apostrophe,
+accents kept. « sûr » and « sur », « où » and « ou », « réintégration » and
+« reintegration » are different searches for a reader of the report (the second
+of each pair is what someone typed without accents, worth knowing), while « Libye »
+and « libye », « l’OIM » and « l'OIM » are one, shown in its most frequent written
+form. Databases written before ``typed`` existed get the column when opened; their
+rows keep the folded, accent-less ``query`` they had and show it as typed (what is
+known of them).
 """
 
 from __future__ import annotations
@@ -14,11 +24,10 @@ import queue
 import sqlite3
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-from indexer.analysis import fold
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +39,7 @@ CREATE TABLE IF NOT EXISTS searches (
     at TEXT NOT NULL,
     day TEXT NOT NULL,
     query TEXT NOT NULL,
+    typed TEXT NOT NULL DEFAULT '',
     filters TEXT NOT NULL,
     total INTEGER NOT NULL,
     ms REAL NOT NULL
@@ -41,25 +51,63 @@ CREATE TABLE IF NOT EXISTS clicks (
     at TEXT NOT NULL,
     day TEXT NOT NULL,
     query TEXT NOT NULL,
+    typed TEXT NOT NULL DEFAULT '',
     programme_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS clicks_query ON clicks (query);
 """
 
 
-def normalise_query(text: str) -> str:
-    """The form queries are grouped by: folded, lower case, single spaces."""
-    return " ".join(fold(text).split())[:500]
+QUERY_LENGTH = 500
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
+
+
+def typed_form(text: str) -> str:
+    """A query as typed, trimmed, its runs of spaces as one: « ␣sûr  et  Libye » → « sûr et Libye »."""
+    return " ".join(unicodedata.normalize("NFC", text).split())[:QUERY_LENGTH]
+
+
+def query_key(text: str) -> str:
+    """The key queries are grouped by: the typed form in lower case, one kind of apostrophe, accents kept.
+
+    >>> query_key(" L’OIM  Libye "), query_key("sûr") == query_key("sur")
+    ("l'oim libye", False)
+    """
+    return typed_form(text).casefold().translate(_APOSTROPHES)[:QUERY_LENGTH]
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating it and its folder on first use) the analytics database in WAL mode."""
+    """Open (creating it and its folder on first use, adding columns it lacks) the analytics database in WAL mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(str(path), timeout=5, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.executescript(SCHEMA)
+    _add_typed_column(connection)
     return connection
+
+
+def _add_typed_column(connection: sqlite3.Connection) -> None:
+    """Give a database from before ``typed`` the column, its rows their folded query as typed.
+
+    In one immediate transaction, so two workers opening the file at once migrate it once."""
+    tables = ("searches", "clicks")
+    if all(_has_column(connection, table, "typed") for table in tables):
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for table in tables:
+            if not _has_column(connection, table, "typed"):
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN typed TEXT NOT NULL DEFAULT ''")
+                connection.execute(f"UPDATE {table} SET typed = query")
+        connection.execute("COMMIT")
+    except sqlite3.Error:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in connection.execute(f"PRAGMA table_info({table})"))
 
 
 class Recorder:
@@ -92,7 +140,7 @@ class Recorder:
         """Queue one search."""
         now = datetime.now(UTC)
         clean = {facet: list(values) for facet, values in filters.items() if values}
-        row = (now.isoformat(timespec="seconds"), now.date().isoformat(), normalise_query(text),
+        row = (now.isoformat(timespec="seconds"), now.date().isoformat(), query_key(text), typed_form(text),
                json.dumps(clean, ensure_ascii=False, sort_keys=True), total, round(ms, 3))
         self._put("searches", row)
 
@@ -100,7 +148,7 @@ class Recorder:
         """Queue one result opened from a search."""
         now = datetime.now(UTC)
         self._put("clicks", (now.isoformat(timespec="seconds"), now.date().isoformat(),
-                             normalise_query(text), programme_id[:200]))
+                             query_key(text), typed_form(text), programme_id[:200]))
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every queued event is written (for tests and shutdown)."""
@@ -131,9 +179,12 @@ class Recorder:
         try:
             with connection:
                 connection.executemany(
-                    "INSERT INTO searches (at, day, query, filters, total, ms) VALUES (?, ?, ?, ?, ?, ?)", searches
+                    "INSERT INTO searches (at, day, query, typed, filters, total, ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    searches,
                 )
-                connection.executemany("INSERT INTO clicks (at, day, query, programme_id) VALUES (?, ?, ?, ?)", clicks)
+                connection.executemany(
+                    "INSERT INTO clicks (at, day, query, typed, programme_id) VALUES (?, ?, ?, ?, ?)", clicks
+                )
         except sqlite3.Error as error:
             logger.warning("analytics: %d events lost: %s", len(batch), error)
         finally:
@@ -160,6 +211,7 @@ class Report:
     no_click_queries: list[tuple[str, int]]
     latency_ms: dict[str, float]
     per_day: list[tuple[str, int]]
+    until: date  # the period's last day (UTC, as the events' days)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -169,28 +221,40 @@ def _percentile(values: list[float], fraction: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 2)
 
 
+def _as_typed(where: str) -> str:
+    """The searches matching ``where`` (alias ``s``) grouped by key, each shown in its most frequent
+    typed form (ties: the first in code point order), most searched first; parameters ``since``, ``limit``."""
+    return f"""
+        WITH forms AS (
+            SELECT query, typed, COUNT(*) AS n FROM searches s WHERE {where} GROUP BY query, typed
+        ), ranked AS (
+            SELECT typed, SUM(n) OVER (PARTITION BY query) AS total,
+                   ROW_NUMBER() OVER (PARTITION BY query ORDER BY n DESC, typed) AS rank
+            FROM forms
+        )
+        SELECT typed, total FROM ranked WHERE rank = 1 ORDER BY total DESC, typed LIMIT ?"""
+
+
 def build_report(path: Path, days: int = 30, limit: int = 20) -> Report:
     """Aggregate the last ``days`` days (an empty report if the database does not exist yet)."""
+    until = datetime.now(UTC).date()
     if not path.exists():
-        return Report(days, 0, [], [], [], {"p50": 0.0, "p95": 0.0, "p99": 0.0}, [])
-    since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+        return Report(days, 0, [], [], [], {"p50": 0.0, "p95": 0.0, "p99": 0.0}, [], until)
+    since = (until - timedelta(days=days - 1)).isoformat()
     connection = connect(path)
     try:
         def rows(sql: str) -> list[tuple]:
             return connection.execute(sql, (since, limit) if "LIMIT" in sql else (since,)).fetchall()
 
         named = "query <> ''"
-        top = rows(f"SELECT query, COUNT(*) c FROM searches WHERE day >= ? AND {named} GROUP BY query "
-                   "ORDER BY c DESC, query LIMIT ?")
-        zero = rows(f"SELECT query, COUNT(*) c FROM searches WHERE day >= ? AND total = 0 AND {named} "
-                    "GROUP BY query ORDER BY c DESC, query LIMIT ?")
-        no_click = rows(f"SELECT query, COUNT(*) c FROM searches s WHERE day >= ? AND total > 0 AND {named} "
-                        "AND NOT EXISTS (SELECT 1 FROM clicks k WHERE k.query = s.query AND k.day >= s.day) "
-                        "GROUP BY query ORDER BY c DESC, query LIMIT ?")
+        top = rows(_as_typed(f"day >= ? AND {named}"))
+        zero = rows(_as_typed(f"day >= ? AND total = 0 AND {named}"))
+        no_click = rows(_as_typed(f"day >= ? AND total > 0 AND {named} AND NOT EXISTS "
+                                  "(SELECT 1 FROM clicks k WHERE k.query = s.query AND k.day >= s.day)"))
         latencies = [row[0] for row in rows("SELECT ms FROM searches WHERE day >= ?")]
         per_day = rows("SELECT day, COUNT(*) FROM searches WHERE day >= ? GROUP BY day ORDER BY day")
     finally:
         connection.close()
     latency = {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95),
                "p99": _percentile(latencies, 0.99)}
-    return Report(days, len(latencies), top, zero, no_click, latency, per_day)
+    return Report(days, len(latencies), top, zero, no_click, latency, per_day, until)

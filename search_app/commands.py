@@ -1,4 +1,5 @@
-"""``flask --app search_app report``: the analytics report on the command line."""
+"""The app's commands: ``flask --app search_app report`` (the analytics report) and
+``flask --app search_app similar`` (the similarity of every pair of programmes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from search_app.analytics import build_report
+from search_app.similar import THRESHOLD, score_matrix
 
 
 @click.command("report")
@@ -33,6 +35,19 @@ def report_command(days: int) -> None:
             click.echo(f"  {count!s:>6}  {label}")
 
 
+@click.command("similar")
+@with_appcontext
+def similar_command() -> None:
+    """Score de similarité de chaque paire de programmes (« Programmes similaires »), seuil compris."""
+    ids, scores = score_matrix(current_app.extensions["search_service"].holder.current())
+    click.echo(f"seuil\u00a0: {THRESHOLD}")
+    click.echo(" " * 4 + "".join(f"{number:>7}" for number in range(1, len(ids) + 1)))
+    for number, (programme_id, row) in enumerate(zip(ids, scores, strict=True), start=1):
+        cells = "".join("      -" if i == number - 1 else f"{score:7.2f}" for i, score in enumerate(row))
+        click.echo(f"{number:>4}{cells}  {programme_id}")
+
+
 def init_app(app: Flask) -> None:
-    """Register the command."""
+    """Register the commands."""
     app.cli.add_command(report_command)
+    app.cli.add_command(similar_command)

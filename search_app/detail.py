@@ -7,14 +7,27 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from indexer.records import status_state
-from indexer.schema import CONTENT_FIELD
 from search_app import highlight
 from search_app.index_state import GenerationState
 from search_app.query_builder import QueryTerms
 from search_app.query_factory import query_builder_for
 from search_app.query_parser import parse_query
+from search_app.similar import SimilarProgramme, similar_programmes
 
-SIMILAR_LIMIT = 5
+
+@dataclass(frozen=True)
+class ObjectiveSection:
+    """Consecutive objective items under one section heading (« Objectif global »).
+
+    ``single``: one item, shown as a paragraph (a list of one would read « 1. »)."""
+
+    title: str
+    items: list[dict]
+
+    @property
+    def single(self) -> bool:
+        """Whether the section holds one item only."""
+        return len(self.items) == 1
 
 
 @dataclass(frozen=True)
@@ -23,9 +36,14 @@ class ProgrammeDetail:
 
     record: dict
     description: list[Markup]
-    objective_sections: list[tuple[str, list[dict]]]
+    objective_sections: list[ObjectiveSection]
     notes: list[Markup]
-    similar: list[dict]
+    similar: list[SimilarProgramme]
+
+    @property
+    def source_url(self) -> str:
+        """The programme's own page, "" when unknown (validated http(s) when the record was read)."""
+        return str(self.record.get("source_url") or "")
 
     @property
     def status_state(self) -> str:
@@ -58,25 +76,16 @@ def programme_detail(state: GenerationState, programme_id: str, text: str = "") 
             ]
         ),
         notes=[mark(n) for n in record["notes"]],
-        similar=_similar(state, docnum, record),
+        similar=similar_programmes(state, docnum, record),
     )
 
 
-def _similar(state: GenerationState, docnum: int, record: dict) -> list[dict]:
-    """Up to SIMILAR_LIMIT other programmes, by Whoosh's more_like over the description and objectives."""
-    searcher = state.searcher()
-    text = "\n".join([*record["description"], *(o["text"] for o in record["objectives"])])
-    results = searcher.more_like(docnum, CONTENT_FIELD, text=text, top=SIMILAR_LIMIT + 1, numterms=12)
-    similar = [hit.fields()["record"] for hit in results if hit.docnum != docnum]
-    return [{"id": r["id"], "title": r["title"], "region": r["region"]} for r in similar[:SIMILAR_LIMIT]]
-
-
-def _sections(items: list[dict]) -> list[tuple[str, list[dict]]]:
+def _sections(items: list[dict]) -> list[ObjectiveSection]:
     """Objective items grouped by consecutive section, in record order."""
-    sections: list[tuple[str, list[dict]]] = []
+    sections: list[ObjectiveSection] = []
     for item in items:
-        if sections and sections[-1][0] == item.get("section", ""):
-            sections[-1][1].append(item)
+        if sections and sections[-1].title == item.get("section", ""):
+            sections[-1].items.append(item)
         else:
-            sections.append((item.get("section", ""), [item]))
+            sections.append(ObjectiveSection(item.get("section", ""), [item]))
     return sections

@@ -87,6 +87,7 @@ _PROGRAMME = {
         },
         "notes": _STRINGS,
         "source": {"type": "string"},
+        "source_url": {"type": "string", "description": "the programme's own page (http or https), empty when unknown"},
         "similar": {"type": "array", "items": {"type": "object"}},
     },
 }

@@ -254,7 +254,7 @@ def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, obj
 
 def programme_json(detail: ProgrammeDetail) -> dict[str, object]:
     """The JSON body of /api/programmes/<id>: the whole record plus similar programmes."""
-    return {**detail.record, "similar": detail.similar}
+    return {**detail.record, "similar": [other.as_json() for other in detail.similar]}
 
 
 def suggest_json(text: str, entries: Sequence[Completion]) -> dict[str, object]:
@@ -298,31 +298,3 @@ def opensearch_suggestions(query: str, entries: Sequence[Completion]) -> list[ob
         for entry, text in zip(entries, texts, strict=True)
     ]
     return [query, texts, [SUGGESTION_KIND_LABELS.get(entry.kind, "") for entry in entries], urls]
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of the searches-per-day chart (SVG coordinates)."""
-
-    label: str
-    count: int
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-CHART_WIDTH, CHART_HEIGHT = 600, 160
-
-
-def day_bars(per_day: list[tuple[str, int]]) -> list[Bar]:
-    """Bars for the server-rendered SVG chart of searches per day."""
-    if not per_day:
-        return []
-    peak = max(count for _, count in per_day) or 1
-    slot = CHART_WIDTH / len(per_day)
-    bars = []
-    for index, (day, count) in enumerate(per_day):
-        height = (CHART_HEIGHT - 20) * count / peak
-        bars.append(Bar(day, count, index * slot + slot * 0.1, CHART_HEIGHT - height, slot * 0.8, height))
-    return bars

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 
 from indexer.store import IndexUnavailable
 from search_app import map_presenter, presenters
+from search_app.day_chart import day_chart
 from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
@@ -56,9 +57,8 @@ def stats() -> str:
     """Read-only analytics for the people who maintain the corpus."""
     check_stats_access(request, current_app.config["STATS_TOKEN"])
     report = analytics_report(request.args.get("days", ""))
-    bars = presenters.day_bars(report.per_day) if report else []
-    chart = (presenters.CHART_WIDTH, presenters.CHART_HEIGHT)
-    return render_template("stats.html", report=report, bars=bars, chart=chart)
+    chart = day_chart(report.per_day, report.days, report.until) if report else None
+    return render_template("stats.html", report=report, chart=chart)
 
 
 @bp.get("/aide")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import doctest
 import sqlite3
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from search_app import create_app
-from search_app.analytics import Recorder, build_report, normalise_query
+from search_app import analytics, create_app, day_chart
+from search_app.analytics import Recorder, build_report, connect, query_key, typed_form
+from search_app.day_chart import french_day
 
 
 @pytest.fixture()
@@ -29,7 +32,9 @@ def test_searches_and_clicks_are_recorded_without_personal_data(tracked, tmp_pat
     connection = sqlite3.connect(tmp_path / "a.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = connection.execute("SELECT query, filters, total FROM searches ORDER BY id").fetchall()
-    assert rows == [("reintegration", "{}", 6), ("reintegration", '{"country": ["mali"]}', 1), ("zzzzqqq", "{}", 0)]
+    assert rows == [("réintégration", "{}", 6), ("reintegration", '{"country": ["mali"]}', 1), ("zzzzqqq", "{}", 0)]
+    typed = [row[0] for row in connection.execute("SELECT typed FROM searches ORDER BY id")]
+    assert typed == ["Réintégration", "reintegration", "zzzzqqq"]
     columns = {row[1] for row in connection.execute("PRAGMA table_info(searches)")}
     assert not columns & {"ip", "remote_addr", "cookie", "user_agent"}
     clicks = connection.execute("SELECT query, programme_id FROM clicks").fetchall()
@@ -94,8 +99,101 @@ def test_retention_purges_old_events(tmp_path):
     assert connection.execute("SELECT COUNT(*) FROM searches").fetchone()[0] == 0
 
 
-def test_normalised_query():
-    assert normalise_query("  Réintégration   PSYCHOSOCIALE ") == "reintegration psychosociale"
+def test_queries_are_kept_as_typed_and_keyed_up_to_case_and_apostrophes():
+    assert typed_form("  Réintégration   PSYCHOSOCIALE ") == "Réintégration PSYCHOSOCIALE"
+    assert query_key("  Réintégration   PSYCHOSOCIALE ") == "réintégration psychosociale"
+    assert query_key("L’OIM") == query_key("l'oim") == query_key("lʼOIM")
+    assert query_key("sûr") != query_key("sur") and query_key("où") != query_key("ou")
+    assert query_key("e\u0301te\u0301") == query_key("été")  # combining accents: one written form
+
+
+def test_docstring_examples():
+    for module in (analytics, day_chart):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_report_groups_by_typed_form_shown_as_most_frequent(tracked):
+    _, client, recorder = tracked
+    for query in ("sûr", "sur", "sur", "Libye", "libye", "Libye", " Libye  ", "zzz QQQ", "ZZZ qqq"):
+        client.get("/api/search", query_string={"q": query})
+    recorder.flush()
+    report = build_report(recorder.path)
+    # Ties by code point: « ZZZ » before « sur » before « sûr ».
+    assert report.top_queries == [("Libye", 4), ("ZZZ qqq", 2), ("sur", 2), ("sûr", 1)]
+    assert dict(report.zero_result_queries) == {"ZZZ qqq": 2}  # tie of forms: the first in code point order
+
+
+OLD_SCHEMA = """
+CREATE TABLE searches (id INTEGER PRIMARY KEY, at TEXT NOT NULL, day TEXT NOT NULL, query TEXT NOT NULL,
+    filters TEXT NOT NULL, total INTEGER NOT NULL, ms REAL NOT NULL);
+CREATE TABLE clicks (id INTEGER PRIMARY KEY, at TEXT NOT NULL, day TEXT NOT NULL, query TEXT NOT NULL,
+    programme_id TEXT NOT NULL);
+"""
+
+
+def test_a_database_from_before_typed_queries_keeps_working(index_root: Path, tmp_path: Path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    today = datetime.now(UTC).date().isoformat()
+    old.executemany(
+        "INSERT INTO searches (at, day, query, filters, total, ms) VALUES ('', ?, ?, '{}', ?, 1.5)",
+        [(today, "reintegration", 6), (today, "reintegration", 6), (today, "zzz", 0)],
+    )
+    old.execute("INSERT INTO clicks (at, day, query, programme_id) VALUES ('', ?, 'reintegration', 'x')", (today,))
+    old.commit()
+    old.close()
+
+    report = build_report(path)
+    assert report.top_queries == [("reintegration", 2), ("zzz", 1)]
+    assert report.zero_result_queries == [("zzz", 1)] and report.no_click_queries == []
+    connection = connect(path)
+    assert [row[0] for row in connection.execute("SELECT typed FROM searches ORDER BY id")] == [
+        "reintegration", "reintegration", "zzz"]
+    connect(path).close()  # a second opening finds the column there: nothing to do
+    connection.close()
+
+    app = create_app({"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "ANALYTICS_DB": str(path)})
+    app.test_client().get("/api/search?q=Réintégration")
+    app.extensions["analytics"].flush()
+    assert ("Réintégration", 1) in build_report(path).top_queries
+
+
+def test_stats_page_chart_has_axes_days_and_queries_as_typed(tracked):
+    _, client, recorder = tracked
+    for query in ("sûr", "sur", "Libye", "libye", "Libye"):
+        client.get("/", query_string={"q": query})
+    recorder.flush()
+    response = client.get("/stats")
+    html = response.get_data(as_text=True)
+    page = BeautifulSoup(html, "html.parser")
+    chart = page.select_one("svg.chart")
+    assert chart.select_one("text.axis-title").get_text() == "Recherches par jour"
+    assert [t.get_text() for t in chart.select("text.tick")] == ["0", "1", "2", "3", "4", "5"]
+    today = datetime.now(UTC).date()
+    days = [t.get_text() for t in chart.select("text.day")]
+    assert days[-1] == french_day(today) and 2 <= len(days) <= 6
+    assert len(chart.select("rect")) == 30  # every day of the period, searched or not
+    assert chart.select("rect title")[-1].get_text() == f"{french_day(today)}\u00a0: 5 recherches"
+    assert "style=" not in str(chart)
+    top = page.find("h2", string="Requêtes les plus fréquentes").find_next("table")
+    rows = [[td.get_text() for td in tr.select("td")] for tr in top.select("tbody tr")]
+    assert rows == [["Libye", "3"], ["sur", "1"], ["sûr", "1"]]
+    assert top.select_one("a")["href"] == "/?q=Libye"
+
+
+def test_day_chart_has_every_day_round_gridlines_and_french_labels():
+    today = date(2026, 12, 2)
+    chart = day_chart.day_chart([("2026-11-30", 3), ("2026-12-02", 12)], 7, today)
+    assert chart is not None
+    assert [bar.day for bar in chart.bars] == [today - timedelta(days=n) for n in range(6, -1, -1)]
+    assert [bar.count for bar in chart.bars] == [0, 0, 0, 0, 3, 0, 12]
+    assert [line.value for line in chart.gridlines] == [0, 5, 10, 15]
+    assert chart.gridlines[0].y == chart.bottom and chart.gridlines[-1].y == chart.top
+    assert [bar.label for bar in chart.labelled] == ["26\u00a0nov.", "28\u00a0nov.", "30\u00a0nov.", "2\u00a0déc."]
+    peak = chart.bars[-1]
+    assert peak.y + peak.height == chart.bottom and peak.height == pytest.approx((chart.bottom - chart.top) * 12 / 15)
+    assert day_chart.day_chart([], 30, today) is None
 
 
 def test_stats_are_for_this_machine_only_without_a_token(tracked):

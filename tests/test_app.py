@@ -122,7 +122,24 @@ def test_detail_page_highlights_query_and_lists_similar(client):
     assert [m.get_text() for m in page.select("mark")] == ["irrigation"]
     similar = [a["href"] for a in page.select(".similar a")]
     assert 0 < len(similar) <= 5 and f"/programmes/{AFG}" not in similar
+    assert page.select_one(".similar .why").get_text(" ", strip=True).startswith("Même région\u00a0: Asie et Pacifique")
     assert page.select_one(".back a")["href"] == "/?q=irrigation"
+    assert page.select_one(".back a").get_text() == "‹ Retour aux résultats pour «\u00a0irrigation\u00a0»"
+
+
+def test_single_item_sections_are_paragraphs_longer_ones_lists(client):
+    page = soup(client.get(f"/programmes/{AFG}"))
+    sections = {h3.get_text(): h3.find_next_sibling() for h3 in page.select("article h3")}
+    assert sections["Objectif global"].name == "p" and "10.7" in sections["Objectif global"].get_text()
+    assert sections["Objectif spécifique"].name == "p"
+    results = sections["Le projet RADA comprend quatre domaines de résultat"]
+    assert results.name == "ol" and len(results.select("li")) == 4
+    assert not [ol for ol in page.select("article ol") if len(ol.select("li")) == 1]
+
+
+def test_no_source_link_when_the_record_has_no_address(client):
+    page = soup(client.get(f"/programmes/{AFG}"))
+    assert page.select_one(".source-link") is None and "Page source" not in page.get_text()
 
 
 def test_unknown_programme_is_a_404_page(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,33 @@ def test_unknown_status(corpus: Path):
     assert problem.line == line_of(corpus / RADA, "status:")
     assert "statut inconnu « Terminé »" in problem.message
     assert all(status in problem.message for status in KNOWN_STATUSES)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["www.iom.int/fr", "ftp://iom.int/page", "javascript:alert(1)", "https://", "https://iom.int/a page", "/relative",
+     "http://iom.int:99999/", "12", "[https://iom.int]"],
+)
+def test_invalid_source_url(corpus: Path, value: str):
+    edit(corpus / RADA, r"^source_url: .*$", f"source_url: {value}")
+    problem = only_problem(corpus)
+    assert (problem.path, problem.field) == (str(corpus / RADA), "source_url")
+    assert problem.line == line_of(corpus / RADA, "source_url:")
+    assert "http:// ou https://" in problem.message
+
+
+@pytest.mark.parametrize("value", ["https://www.iom.int/fr/eu-iom", "http://example.org/p?id=1&x=2#section"])
+def test_valid_source_url_is_kept(corpus: Path, value: str):
+    edit(corpus / RADA, r"^source_url: .*$", f"source_url: '{value}'")
+    (programme,) = [p for p in load_corpus(corpus) if p.id == "afghanistan-rada"]
+    assert programme.source_url == value
+    assert programme.to_dict()["source_url"] == value
+
+
+def test_source_url_may_be_absent_or_empty(corpus: Path, programmes):
+    assert all(p.source_url == "" for p in programmes)  # the page gives no address: none invented
+    edit(corpus / RADA, r"^source_url: .*\n", "")
+    assert {p.id: p.source_url for p in load_corpus(corpus)}["afghanistan-rada"] == ""
 
 
 def test_duplicate_id_across_two_files(corpus: Path):
@@ -211,6 +239,12 @@ def test_render_then_load_round_trip(programmes, tmp_path: Path):
     for programme in programmes:
         (tmp_path / f"{programme.id}.md").write_text(render_record(programme), encoding="utf-8")
     assert load_corpus(tmp_path) == programmes
+
+
+def test_render_then_load_keeps_source_url(programmes, tmp_path: Path):
+    programme = replace(programmes[0], source_url="https://www.iom.int/fr/programme?x=1&y=2")
+    (tmp_path / f"{programme.id}.md").write_text(render_record(programme), encoding="utf-8")
+    assert load_corpus(tmp_path) == [programme]
 
 
 def test_normalise_space():

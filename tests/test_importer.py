@@ -126,6 +126,24 @@ def test_records_the_importer_wrote_follow_page_changes_without_force(imported: 
     assert "neuf provinces" in (imported / RADA).read_text(encoding="utf-8")
 
 
+def test_a_source_url_written_by_hand_survives_a_reimport(imported: Path, tmp_path: Path):
+    target = imported / RADA
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("source_url: ''", "source_url: https://www.iom.int/fr/rada"),
+        encoding="utf-8",
+    )
+    report = import_page(SOURCE_PAGE, imported)
+    assert RADA in report.unchanged and not report.refused  # the address is no hand edit to refuse
+    page = tmp_path / "actions-ue-oim.fr.txt"
+    page.write_text(
+        SOURCE_PAGE.read_text(encoding="utf-8").replace("dans huit provinces", "dans neuf provinces"), encoding="utf-8"
+    )
+    assert import_page(page, imported, force=True).written == [RADA]
+    (rada,) = [p for p in load_corpus(imported) if p.id == "afghanistan-rada"]
+    assert rada.source_url == "https://www.iom.int/fr/rada"
+    assert "neuf provinces" in rada.description_text
+
+
 def test_record_without_manifest_entry_is_treated_as_hand_edited(imported: Path):
     (imported / MANIFEST_NAME).unlink()
     (imported / RADA).write_text((imported / RADA).read_text(encoding="utf-8") + "\nAjout.\n", encoding="utf-8")

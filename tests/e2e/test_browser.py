@@ -198,8 +198,9 @@ def test_open_a_detail_page_and_go_back(page: Page) -> None:
     marks = page.locator("article.programme mark").all_inner_texts()
     assert marks and all(fold(m).startswith("reintegr") for m in marks), marks
     expect(page.get_by_role("heading", name="Programmes similaires")).to_be_visible()
-    similar = page.locator(".similar li a").all_inner_texts()
+    similar = page.locator(".similar > ul > li > a").all_inner_texts()
     assert 1 <= len(similar) <= 5 and titles[0] not in similar
+    expect(page.locator(".similar .why").first).to_be_visible()  # each with why
     expect(page.locator(".back a")).to_contain_text("« reintegration »")
 
     page.go_back()
@@ -334,6 +335,35 @@ def test_query_with_markup_is_shown_escaped(page: Page, payload: str, shown: str
     expect(page.locator("#q")).to_have_value(payload)
     page.wait_for_timeout(100)
     assert dialogs == []
+
+
+#: The most characters on one rendered line of the programme page's texts (one range per character).
+LONGEST_LINE = """() => {
+  let longest = 0;
+  const range = document.createRange();
+  for (const block of document.querySelectorAll('article.programme p, article.programme li, .similar li')) {
+    const perLine = new Map();
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      for (let i = 0; i < node.length; i++) {
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (rect) perLine.set(Math.round(rect.top), (perLine.get(Math.round(rect.top)) || 0) + 1);
+      }
+    }
+    for (const count of perLine.values()) longest = Math.max(longest, count);
+  }
+  return longest;
+}"""
+
+
+def test_programme_page_lines_are_about_75_characters_on_a_laptop(page: Page) -> None:
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    for path in ("/programmes/afghanistan-rada", "/programmes/afrique-centrale-et-de-l-ouest-initiative-conjointe"):
+        page.goto(path)
+        longest = page.evaluate(LONGEST_LINE)
+        assert 60 <= longest <= 80, (path, longest)  # wide enough to use the screen, short enough to read
 
 
 # --- console, screenshots, responsive layout -----------------------------------------------------

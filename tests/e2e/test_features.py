@@ -51,6 +51,9 @@ def test_stats_page_after_searches(page: Page, axe: Axe) -> None:
         page.wait_for_timeout(100)
     expect(page.locator("h1")).to_have_text("Statistiques de recherche")
     expect(page.locator("svg.chart rect").first).to_be_attached()
+    expect(page.locator("svg.chart text.axis-title")).to_have_text("Recherches par jour")
+    expect(page.locator("svg.chart text.day").last).to_be_visible()
+    expect(page.locator("svg.chart text.tick").first).to_have_text("0")
     expect(page.locator(".stats-tables")).to_contain_text("zzzqqq")
     audit(axe, page, "statistics page")
 
