@@ -60,7 +60,7 @@ def test_stats_page_after_searches(page: Page, axe: Axe) -> None:
 
 def test_results_page_has_title_and_open_graph_tags(page: Page) -> None:
     page.goto("/?q=Libye")
-    assert "« Libye »" in page.title()
+    assert "«\u00a0Libye\u00a0»" in page.title()
     assert page.locator('meta[property="og:title"]').get_attribute("content") == page.title()
     assert "1 programme" in (page.locator('meta[property="og:description"]').get_attribute("content") or "")
     assert (page.locator('meta[property="og:url"]').get_attribute("content") or "").endswith("/?q=Libye")
