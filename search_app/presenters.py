@@ -17,6 +17,13 @@ from search_app.search import SearchPage
 from search_app.suggest import Completion
 
 FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
+#: What each facet holds, for /aide (same order as FACET_LABELS; a test checks that none is missing).
+FACET_HELP = [
+    (FACET_LABELS["region"], "la région du programme, comme la page source la nomme («\u00a0Asie et Pacifique\u00a0»)"),
+    (FACET_LABELS["country"], "les pays où il agit («\u00a0Monde\u00a0» pour un programme mondial)"),
+    (FACET_LABELS["status"], "où il en est («\u00a0En cours\u00a0», «\u00a0Activités achevées\u00a0»)"),
+    (FACET_LABELS["theme"], "ce dont il traite, d’après ses piliers et ses objectifs"),
+]
 
 
 @dataclass(frozen=True)

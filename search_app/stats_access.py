@@ -26,6 +26,15 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+def may_read_stats(request: Request, token: str | None) -> bool:
+    """Whether ``request`` may read the analytics (the footer links to them only then)."""
+    try:
+        check_stats_access(request, token)
+    except (Unauthorized, Forbidden):
+        return False
+    return True
+
+
 def check_stats_access(request: Request, token: str | None) -> None:
     """Return if ``request`` may read the analytics; raise 401 (token expected) or 403 otherwise."""
     if token:

@@ -10,10 +10,16 @@ from search_app.day_chart import day_chart
 from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
-from search_app.stats_access import check_stats_access
+from search_app.stats_access import check_stats_access, may_read_stats
 from search_app.tracking import analytics_report, track_click, track_search
 
 bp = Blueprint("views", __name__)
+
+
+@bp.app_context_processor
+def _footer_links() -> dict[str, bool]:
+    """« Statistiques » appears in the footer only to those allowed to read them."""
+    return {"show_stats_link": may_read_stats(request, current_app.config["STATS_TOKEN"])}
 
 
 def _service() -> SearchService:
@@ -64,7 +70,7 @@ def stats() -> str:
 @bp.get("/aide")
 def help_page() -> str:
     """How to write queries."""
-    return render_template("help.html")
+    return render_template("help.html", facets=presenters.FACET_HELP)
 
 
 @bp.get("/opensearch.xml")

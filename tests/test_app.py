@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -494,3 +496,35 @@ def test_an_unknown_filter_value_is_shown_as_typed_and_said_to_match_nothing(cli
     assert "Atlantide" in page.select_one(".chips").get_text()
     known = soup(client.get("/", query_string={"country": "Mali", "q": "Bangladesh"}))  # known, 0 here
     assert not [p for p in known.select(".results .notice") if "corpus" in p.get_text()]
+
+
+def test_the_help_page_lists_every_facet_and_explains_the_counts(client):
+    from search_app.facets import FACETS
+    from search_app.presenters import FACET_LABELS
+
+    text = soup(client.get("/aide")).get_text(" ", strip=True)
+    listed = [li.select_one("strong").get_text() for li in soup(client.get("/aide")).select("ul.facet-help li")]
+    assert listed == [FACET_LABELS[facet] for facet in FACETS]
+    assert "Thème" in listed
+    assert "s’additionnent (OU" in text and "choisie seule dans son filtre" in text
+
+
+def test_the_footer_links_to_the_statistics_only_for_those_allowed(app, index_root):
+    from search_app import create_app
+
+    assert client_footer(app.test_client(), "127.0.0.1") is True
+    assert client_footer(app.test_client(), "203.0.113.9") is False, "/stats would answer 403"
+    guarded = create_app({**app.config, "STATS_TOKEN": "s3cret", "ANALYTICS_ENABLED": False})
+    assert client_footer(guarded.test_client(), "127.0.0.1") is False, "/stats would ask for the token"
+    auth = {"Authorization": "Basic " + base64.b64encode(b"x:s3cret").decode()}
+    assert client_footer(guarded.test_client(), "203.0.113.9", auth) is True
+
+
+def client_footer(client, address: str, headers: dict | None = None) -> bool:
+    """Whether the footer of / links to /stats for a client at ``address``; checks /stats agrees."""
+    environ = {"REMOTE_ADDR": address}
+    page = soup(client.get("/", environ_base=environ, headers=headers or {}))
+    shown = page.select_one('footer a[href="/stats"]') is not None
+    allowed = client.get("/stats", environ_base=environ, headers=headers or {}).status_code == 200
+    assert shown == allowed
+    return shown
