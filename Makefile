@@ -9,9 +9,14 @@ PORT     ?= 8000
 WORKERS  ?= 2
 export SEARCH_INDEX_DIR ?= var/index
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
+# The W3C Nu HTML checker (npm vnu-jar, pinned; run with Java) for tests/test_html_validity.py.
+VNU_VERSION := 26.9.27
+VNU_DIR  := $(VENV)/node
+export VNU_JAR ?= $(VNU_DIR)/node_modules/vnu-jar/build/dist/vnu.jar
+VNU_STAMP := $(VNU_DIR)/.installed-$(VNU_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install index run dev test test-fast lint bench browser clean
+.PHONY: help install index run dev test test-fast lint bench browser html-checker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,14 +46,25 @@ browser: ## install Debian's Chromium for the browser tests (needs root)
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
+$(VNU_STAMP):
+	@if ! command -v java >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing Java and npm for the Nu HTML checker (Debian packages)…"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless npm; \
+	fi
+	npm install --silent --no-audit --no-fund --prefix $(VNU_DIR) vnu-jar@$(VNU_VERSION)
+	touch $@
+
+html-checker: $(VNU_STAMP) ## install the W3C Nu HTML checker (needs Java and npm; root installs them)
+
 lint: install ## ruff, then mypy on indexer/ and search_app/
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint browser ## lint, then the whole test suite (browser tests included)
+test: lint browser html-checker ## lint, then the whole test suite (browser tests included)
 	$(BIN)/python -m pytest
 
-test-fast: lint ## the inner loop: every test but the browser and load tests
+test-fast: lint html-checker ## the inner loop: every test but the browser and load tests
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 $(BENCH_STAMP): $(STAMP)

@@ -176,10 +176,11 @@ def test_the_map_draws_the_cached_sprite_with_a_title_per_programme_country(clie
     titles = {shape.select_one("title").get_text() for shape in svg.select("a, .map-other")}
     assert titles == {f"{name}\u00a0: 1 programme" for name in countries}
     assert len(svg.select("a[href]")) == len(countries), "every programme country is a link"
-    land = svg.select_one("use.map-land")
-    assert land["href"] == "/static/map/world.svg#land" and land["aria-hidden"] == "true"
+    land = svg.select_one("image.map-land")
+    assert land["href"] == "/static/map/world.svg" and land["aria-hidden"] == "true"
+    assert (float(land["width"]), float(land["height"])) == (load_asset().world.width, load_asset().world.height)
     assert not svg.select("path"), "no shape inline: every one is a <use> of the sprite"
-    sprite = client.get(land["href"].split("#")[0])
+    sprite = client.get(land["href"])
     sprite.close()
     assert sprite.status_code == 200 and sprite.mimetype == "image/svg+xml"
 
