@@ -118,6 +118,9 @@ class GenerationState:
     #: Queries this generation ran through Whoosh because the evaluator does not handle them.
     whoosh_runs: int = 0
     _local: threading.local = field(default_factory=threading.local)
+    #: Every searcher opened for the generation, whatever the thread, so that :meth:`close` reaches them.
+    _searchers: list[Searcher] = field(default_factory=list)
+    _searchers_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Every document's length in ``fieldname`` as Whoosh scores it (read once per field)."""
@@ -162,7 +165,16 @@ class GenerationState:
         if searcher is None:
             searcher = self.index.searcher()
             self._local.searcher = searcher
+            with self._searchers_lock:
+                self._searchers.append(searcher)
         return searcher
+
+    def close(self) -> None:
+        """Close every thread's searcher (their readers and files): the generation is out of service."""
+        with self._searchers_lock:
+            searchers, self._searchers = self._searchers, []
+        for searcher in searchers:
+            searcher.close()
 
     def words_starting_with(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Vocabulary words (surface form, count) starting with a folded prefix, never a stop word:
