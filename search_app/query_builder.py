@@ -1,6 +1,8 @@
 """Turn a parsed query tree into Whoosh queries, through the index's own per-word analysis.
 
-Pure functions over the tree and constants (fields, limits). Each typed word becomes
+Pure functions over the tree and what is injected: the analyser, the terms the index holds (any
+:class:`IndexTerms`: a Whoosh reader, or a table in a test), how to find words close to a typo, the
+synonym groups and the lexicon of accented terms; nothing here opens an index. Each typed word becomes
 every term it may stand for (:meth:`indexer.french.FrenchWords.query_terms`: its own
 term, its accent-less and accented spellings), kept when the index holds them; a
 phrase becomes the phrases of those alternatives. Also collects what highlighting
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from whoosh import query as wq
 from whoosh.analysis.analyzers import CompositeAnalyzer
-from whoosh.reading import IndexReader
 
 from indexer.analysis import query_positions, query_words, words_of
 from indexer.french import Lexicon, fold
@@ -29,6 +31,18 @@ MAX_PHRASE_VARIANTS = 16
 
 #: One position of a typed text: the index terms it may be.
 Alternatives = tuple[str, ...]
+
+
+class IndexTerms(Protocol):
+    """The terms an index holds, as the builder asks about them (Whoosh's ``IndexReader`` is one)."""
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Documents holding ``text`` in ``fieldname`` (0: the index does not hold it)."""
+        ...
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> Iterable[bytes]:
+        """The field's terms starting with ``prefix``, UTF-8 encoded, in order."""
+        ...
 
 
 @dataclass
@@ -60,12 +74,13 @@ class BuiltQuery:
 
 
 class QueryBuilder:
-    """Builds Whoosh queries for one generation (its analyser, reader and lexicon)."""
+    """Builds Whoosh queries for one generation: its analyser, its terms (``reader``), the typo
+    expansion (``similar_words(word, distance)``), its synonym groups and its lexicon."""
 
     def __init__(
         self,
         analyzer: CompositeAnalyzer,
-        reader: IndexReader,
+        reader: IndexTerms,
         similar_words: Callable[[str, int], list[str]] | None = None,
         synonyms: SynonymTable | None = None,
         lexicon: Lexicon | None = None,

@@ -1,7 +1,8 @@
 """The query builder, tested as data: the Whoosh query each typed text becomes on the real index.
 
 Terms are the analyser's (Snowball stems of the accented words, upper-case names, English forms
-from the synonym groups); a change of analyser that changes them shows here first.
+from the synonym groups); a change of analyser that changes them shows here first. The last tests give
+the builder its terms, typo expansion and synonyms as plain data, with no index at all.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
+from indexer.analysis import french_analyzer
+from indexer.french import Lexicon
 from indexer.schema import CONTENT_FIELD
 from search_app.index_state import open_generation
-from search_app.query_builder import BuiltQuery, QueryBuilder
+from search_app.query_builder import BuiltQuery, QueryBuilder, SynonymTable
 from search_app.query_factory import query_builder_for
 from search_app.query_parser import parse_query
 
@@ -79,3 +82,60 @@ def test_stop_words_alone_build_nothing_and_are_reported(builder):
     built = build(builder, "de la")
     assert built.query is wq.NullQuery
     assert not built.terms.has_positive and built.terms.stopped
+
+
+# --- the builder alone: everything it expands over is injected as data (no index) -------------
+
+
+class TermTable:
+    """An index's terms as plain data, field -> {term: document frequency} (an ``IndexTerms``)."""
+
+    def __init__(self, fields: dict[str, dict[str, int]]) -> None:
+        self.fields = fields
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        return self.fields.get(fieldname, {}).get(text, 0)
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[bytes]:
+        return [term.encode() for term in sorted(self.fields.get(fieldname, {})) if term.startswith(prefix)]
+
+
+RETURN_GROUP = [
+    {"text": "retour volontaire", "terms": ["retour", "volontair"], "positions": [0, 1]},
+    {"text": "voluntary return", "terms": ["voluntary", "return"], "positions": [0, 1]},
+]
+
+
+@pytest.fixture(scope="module")
+def pure() -> QueryBuilder:
+    table = TermTable({C: {"migr": 3, "migrat": 2, "migratoir": 1, "reintegr": 4, "retour": 5, "volontair": 2}})
+    typos = {"reintegraton": ["reintegration"]}
+    return QueryBuilder(
+        french_analyzer(),
+        table,
+        similar_words=lambda word, distance: typos.get(word, []),
+        synonyms=SynonymTable([RETURN_GROUP]),
+        lexicon=Lexicon(),
+    )
+
+
+def test_a_prefix_expands_over_the_injected_terms(pure):
+    built = build(pure, "migr*")
+    assert built.query == wq.Or([wq.Term(C, "migr"), wq.Term(C, "migrat"), wq.Term(C, "migratoir")])
+    assert built.terms.prefixes == {"migr": "migr*"}
+
+
+def test_a_typo_expands_over_the_injected_similar_words(pure):
+    built = build(pure, "reintegraton~")
+    assert built.query == wq.Or([wq.Term(C, "reintegr")])
+    assert built.terms.terms == {"reintegr": "reintegraton"}
+
+
+def test_a_phrase_expands_over_the_injected_synonym_groups(pure):
+    built = build(pure, "retour volontaire")
+    assert built.query == VOLUNTARY_RETURN
+    assert built.terms.notices == ["Recherche élargie à\u00a0: voluntary return."]
+
+
+def test_only_the_spellings_the_terms_hold_are_kept(pure):
+    assert build(pure, "réintégration").query == wq.Term(C, "reintegr")  # « réintegr » is not in the table
