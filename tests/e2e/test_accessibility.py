@@ -54,8 +54,8 @@ def test_search_page_with_the_suggestions_open(page: Page, axe: Axe) -> None:
 
 def test_results_page_with_filters(page: Page, axe: Axe) -> None:
     page.goto("/?q=reintegration")
-    page.locator('section.facet[aria-labelledby="facet-region"] a.facet-value', has_text="Asie et Pacifique").click()
-    page.locator('section.facet[aria-labelledby="facet-status"] a.facet-value', has_text="Activités achevées").click()
+    page.locator('section.facet[aria-labelledby="facet-region"] a', has_text="Asie et Pacifique").click()
+    page.locator('section.facet[aria-labelledby="facet-status"] a', has_text="Activités achevées").click()
     expect(page.locator(".chip")).to_have_count(2)
     page.locator(".hit details.why summary").first.click()  # the « Pourquoi ce résultat ? » panel, open
     audit(axe, page, "results page with filters")

@@ -42,12 +42,12 @@ def total(page: Page) -> Locator:
 def facet_link(page: Page, facet: str, value: str) -> Locator:
     """The link of one facet value (its visible label is exactly ``value``)."""
     label = page.locator(".label", has_text=re.compile(rf"^\s*{re.escape(value)}\s*$"))
-    return page.locator(f'section.facet[aria-labelledby="facet-{facet}"] a.facet-value').filter(has=label)
+    return page.locator(f'section.facet[aria-labelledby="facet-{facet}"] a').filter(has=label)
 
 
 def facet_counts(page: Page, facet: str) -> dict[str, int]:
     """Visible label → count of every value of a facet (including those under « Afficher … autres »)."""
-    links = page.locator(f'section.facet[aria-labelledby="facet-{facet}"] a.facet-value')
+    links = page.locator(f'section.facet[aria-labelledby="facet-{facet}"] a')
     return {
         (link.locator(".label").text_content() or "").strip(): int(link.locator(".count").text_content() or "")
         for link in links.all()
@@ -164,7 +164,7 @@ def test_tick_a_region_then_a_country_and_remove_the_filters(page: Page) -> None
 
 def test_facets_with_the_keyboard_only(page: Page) -> None:
     page.goto(f"/?q={QUERY}")
-    tab_to(page, "a.facet-value")
+    tab_to(page, "section.facet a")
     assert_focus_visible(page)
     value = page.evaluate("() => document.activeElement.querySelector('.label').textContent.trim()")
     with page.expect_navigation():

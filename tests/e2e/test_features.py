@@ -14,7 +14,7 @@ from .test_accessibility import audit
 
 def test_theme_facet_filters_and_shows_a_chip(page: Page) -> None:
     page.goto("/")
-    page.locator('section.facet[aria-labelledby="facet-theme"] a.facet-value', has_text="Stabilisation").click()
+    page.locator('section.facet[aria-labelledby="facet-theme"] a', has_text="Stabilisation").click()
     expect(page.locator("#results-title")).to_have_text("1 programme")
     expect(page.locator(".chip")).to_contain_text("Thème : Stabilisation des communautés")
     expect(page.locator(".hit-title a")).to_contain_text("Afrique centrale et de l’Ouest")

@@ -67,7 +67,7 @@ def test_on_a_phone_the_filters_come_first_behind_a_closed_control(page: Page) -
     toggle.click()
     expect(page.locator("#facet-country")).to_be_visible()
     expect(page.locator("section.map")).to_be_visible()
-    selected = page.locator('section.facet[aria-labelledby="facet-country"] a.facet-value.is-selected')
+    selected = page.locator('section.facet[aria-labelledby="facet-country"] a.is-selected')
     expect(selected).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
