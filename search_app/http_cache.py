@@ -24,6 +24,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.http import quote_etag
 
 from indexer.store import IndexUnavailable
+from search_app.compression import ETAG_SUFFIXES
 from search_app.stats_access import may_read_stats
 
 #: Cache-Control of each endpoint whose answers get an ETag.
@@ -90,10 +91,15 @@ def _not_modified() -> Response | None:
     if request.method not in ("GET", "HEAD") or request.endpoint not in POLICIES:
         return None
     g.etag = _etag()
-    if g.etag is None or not request.if_none_match.contains(g.etag):
+    if g.etag is None:
+        return None
+    # The client may hold the answer as sent compressed: flask-compress suffixes the ETag (« …:br »).
+    held = [tag for tag in (g.etag, *(f"{g.etag}:{suffix}" for suffix in ETAG_SUFFIXES))]
+    matched = next((tag for tag in held if request.if_none_match.contains(tag)), None)
+    if matched is None:
         return None
     response = current_app.response_class(status=304)
-    _conditional_headers(response, g.etag)
+    _conditional_headers(response, matched)
     return response
 
 
