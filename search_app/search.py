@@ -26,9 +26,18 @@ from indexer.records import ObjectiveItem, objectives_display, status_state
 from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
-from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
+from search_app.facets import (
+    FACETS,
+    FacetCount,
+    apply_filters,
+    bit_bytes,
+    bits_of,
+    facet_counts,
+    normalise_selection,
+    selection_bits,
+)
 from search_app.holder import IndexHolder
-from search_app.index_state import GenerationState, bit_bytes, bits_of
+from search_app.index_state import GenerationState
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_factory import query_builder_for
@@ -137,7 +146,7 @@ class SearchService:
         """Parse, match (AND then OR) and filter: everything but ordering and presentation."""
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
-        filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
+        filters = {facet: selection_bits(state.facets, facet, keys) for facet, keys in selected.items()}
         builder = query_builder_for(state)
         built, matched, fallback, scored = self._match(state, builder, parsed)
         final = apply_filters(matched, filters)
@@ -172,7 +181,7 @@ class SearchService:
             fallback=ev.fallback,
             total=ev.final.bit_count(),
             hits=hits,
-            facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected, request.filters),
+            facets=facet_counts(ev.state.facets, ev.matched, ev.filters, ev.selected, request.filters),
             selected=ev.selected,
             suggestion=self._suggestion(ev),
             generation=ev.state.name,
