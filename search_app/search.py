@@ -22,8 +22,8 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
-from indexer.records import ObjectiveItem, objectives_display, status_state
-from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
+from indexer.records import status_state
+from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, FIELD_TABLE, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
 from search_app.facets import (
@@ -56,7 +56,6 @@ TIE_MARGIN = 20
 #: Search pages kept per process (0 disables the cache, as the benchmark does in-process).
 DEFAULT_CACHE_SIZE = 512
 SORTS = ("relevance", "title")
-EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
 
 
 @dataclass(frozen=True)
@@ -348,14 +347,7 @@ def _known(reader: IndexReader, term: str) -> bool:
 
 
 def _hit(state: GenerationState, record: dict, score: float | None, terms: QueryTerms) -> Hit:
-    texts = {
-        "title": record["title"],
-        "countries": ", ".join(record["countries"]),
-        "region": record["region"],
-        "description": "\n\n".join(record["description"]),
-        "objectives": objectives_display([ObjectiveItem(**item) for item in record["objectives"]]),
-        "notes": "\n\n".join(record["notes"]),
-    }
+    texts = {field.name: field.display_text(record) for field in FIELD_TABLE if field.snippet or field.explain}
     snippets: dict[str, Markup] = {}
     for fieldname in SNIPPET_FIELDS:
         marked = highlight.snippet(state.spans, texts[fieldname], terms)
