@@ -28,7 +28,7 @@ from indexer.french import fold_word
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
 from indexer.records import Programme
 from indexer.scan import RecordSummary, scan_corpus
-from indexer.schema import SCHEMA_VERSION, build_schema
+from indexer.schema import FACET_TABLE, SCHEMA_VERSION, build_schema
 from indexer.segments import RecordChanged, write_segments
 from indexer.store import (
     META_NAME,
@@ -273,12 +273,7 @@ def _same_fingerprint(root: Path, live: str, corpus_fingerprint: str) -> bool:
 def _write_metadata(path: Path, name: str, prepared: PreparedCorpus, forms: Counter[str]) -> None:
     """The generation's meta.json, surface vocabulary and title list."""
     records = prepared.records
-    counts = {
-        "region": Counter(r.region for r in records),
-        "country": Counter(c for r in records for c in r.countries),
-        "status": Counter(r.status for r in records),
-        "theme": Counter(t for r in records for t in r.themes),
-    }
+    counts = {facet.name: Counter(v for r in records for v in r.facets[i]) for i, facet in enumerate(FACET_TABLE)}
     meta = {
         "ordinary_names": ordinary_names(forms, prepared.protected),
         "generation": name,

@@ -15,6 +15,7 @@ from indexer.build import BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
+from indexer.schema import FACET_TABLE
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir
 from indexer.vocabularies import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME
@@ -118,7 +119,7 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"génération  {generation.name}")
     print(f"documents   {meta['documents']}")
     print(f"construit   {meta['built_at']}  (analyseur {meta['analyzer_version']})")
-    labels = {"region": "Régions", "country": "Pays", "status": "Statuts", "theme": "Thèmes"}
+    labels = {facet.name: facet.heading for facet in FACET_TABLE}
     for facet, counts in meta["facets"].items():
         print(f"\n{labels.get(facet, facet)}")
         for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):

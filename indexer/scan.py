@@ -17,6 +17,7 @@ from pathlib import Path
 from indexer.corpus import CorpusError, CorpusProblem, check_unique_ids, corpus_files, read_record
 from indexer.parallel import map_chunks
 from indexer.records import Programme
+from indexer.schema import FACET_TABLE
 from indexer.vocabularies import Theme, expressions_in, themes_matching
 
 
@@ -32,6 +33,8 @@ class RecordSummary:
     themes: tuple[str, ...]
     path: str
     digest: str
+    #: Its values of each facet of :data:`indexer.schema.FACET_TABLE`, in the table's order.
+    facets: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass
@@ -74,7 +77,8 @@ def _scan_chunk(paths: Sequence[Path], themes: Sequence[Theme]) -> CorpusScan:
         _, digest = record_data(programme)
         scan.records.append(
             RecordSummary(programme.id, programme.title, programme.region, programme.countries,
-                          programme.status, programme.themes, programme.path, digest)
+                          programme.status, programme.themes, programme.path, digest,
+                          tuple(facet.values(programme) for facet in FACET_TABLE))
         )
         scan.expressions |= found
         scan.has_objectives |= bool(programme.objectives)

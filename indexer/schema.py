@@ -1,10 +1,17 @@
-"""The Whoosh schema: the weighted catch-all field, small field-query fields, facet keys, record.
+"""The field and facet table, and the Whoosh schema built from it.
 
-Plain words are matched against ``content``, which indexes every searchable field
-once, each token weighing its field's boost (BM25F: boost-weighted term frequency,
-one posting list per term). ``title``, ``countries``, ``region`` and ``status`` are
-also indexed alone for ``titre:``, ``pays:``, ``region:`` and ``statut:`` queries.
-The record itself (texts for snippets and the detail page) is one stored field.
+:data:`FIELD_TABLE` and :data:`FACET_TABLE` are the one place that says what a programme's texts
+are: indexed, searched with which boost, offered to ``pays:``-style queries, snippeted, explained in
+« Pourquoi ce résultat ? », labelled in French, filtered on. Everything else (the documents, the
+query parser, the facets, the presenters and templates, the OpenAPI document, the CLI's ``stats``)
+reads them: adding a facet over a record attribute is one :class:`Facet` line (and a
+:data:`SCHEMA_VERSION` bump, so that older generations are rebuilt).
+
+Plain words are matched against ``content``, which indexes every field with a boost once, each
+token weighing its field's boost (BM25F: boost-weighted term frequency, one posting list per
+term). Fields with query aliases (``title``, ``countries``, ``region``, ``status``) are also
+indexed alone for ``titre:``, ``pays:``, ``region:`` and ``statut:`` queries. The record itself
+(texts for snippets and the detail page) is one stored field.
 
 Field boosts (token weights in ``content``):
 
@@ -25,7 +32,8 @@ notes         1.0    notes such as the Libya asterisk note
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh.analysis.analyzers import CompositeAnalyzer
@@ -33,37 +41,117 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
 from indexer.analysis import TermSpans, french_analyzer
+from indexer.records import ObjectiveItem, Programme, objectives_display
 
 #: Bump when fields or the stored record change shape (5: records carry ``source_url``); part of
 #: the corpus fingerprint, and a generation of another version is refused by the app.
 SCHEMA_VERSION = "5"
 
-FIELD_BOOSTS: dict[str, float] = {
-    "title": 3.0,
-    "countries": 3.0,
-    "status": 3.0,
-    "region": 2.0,
-    "themes": 2.0,
-    "objectives": 1.5,
-    "description": 1.0,
-    "notes": 1.0,
-}
+
+@dataclass(frozen=True)
+class Field:
+    """A text of a programme: ``name`` is its key in the record and its :class:`Programme` attribute."""
+
+    name: str
+    #: Its French name on a result (« pays »), capitalised by the templates.
+    label: str
+    #: The weight of its tokens in ``content``; 0: plain words do not search it.
+    boost: float = 0.0
+    #: Field names a query may type (« pays:Mali »), the first one shown back; a field with aliases is
+    #: also indexed alone.
+    aliases: tuple[str, ...] = ()
+    #: Kept in the index beside the record (the title, for Whoosh's own tools).
+    stored: bool = False
+    #: Gets highlighted snippets on a result.
+    snippet: bool = False
+    #: Listed in « Pourquoi ce résultat ? ».
+    explain: bool = False
+    #: Between the items of a list value (countries, paragraphs, objectives).
+    joiner: str = ", "
+
+    def index_text(self, programme: Programme) -> str:
+        """The text indexed for ``programme`` (objectives with their section and heading)."""
+        value = getattr(programme, self.name)
+        if isinstance(value, str):
+            return value
+        return self.joiner.join(item.full_text() if isinstance(item, ObjectiveItem) else item for item in value)
+
+    def display_text(self, record: Mapping[str, Any]) -> str:
+        """The text shown (and highlighted) for a stored record (objectives as the detail page shows them)."""
+        value = record[self.name]
+        if isinstance(value, str):
+            return value
+        if value and isinstance(value[0], Mapping):
+            return objectives_display([ObjectiveItem(**item) for item in value])
+        return self.joiner.join(value)
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A filter: ``name`` is its URL parameter, its key in the API and in ``meta.json``."""
+
+    name: str
+    #: The :class:`Programme` attribute holding its values (a string or a tuple of strings).
+    source: str
+    #: Its French name on the page, in chips and on /aide (« Pays »).
+    label: str
+    #: Its heading in ``python -m indexer stats`` (« Régions »).
+    heading: str
+    #: What it holds, for /aide.
+    help: str
+
+    @property
+    def key_field(self) -> str:
+        """The KEYWORD field holding the slug keys of its values."""
+        return f"{self.name}_key"
+
+    def values(self, programme: Programme) -> tuple[str, ...]:
+        """``programme``'s values of this facet, as written."""
+        value = getattr(programme, self.source)
+        return (value,) if isinstance(value, str) else tuple(value)
+
+
+#: Every text of a programme, in the order results show them (snippets, « Pourquoi ce résultat ? »).
+FIELD_TABLE: tuple[Field, ...] = (
+    Field("title", "titre", 3.0, ("titre", "title"), stored=True, explain=True),
+    Field("countries", "pays", 3.0, ("pays", "country", "countries"), explain=True),
+    Field("region", "région", 2.0, ("region", "région"), explain=True),
+    Field("status", "statut", 3.0, ("statut", "status")),
+    Field("themes", "thèmes", 2.0),
+    Field("description", "description", 1.0, snippet=True, explain=True, joiner="\n\n"),
+    Field("objectives", "objectifs", 1.5, snippet=True, explain=True, joiner="\n"),
+    Field("notes", "notes", 1.0, snippet=True, explain=True, joiner="\n\n"),
+)
+#: Every filter, in the order the page, /aide, the API and ``stats`` list them.
+FACET_TABLE: tuple[Facet, ...] = (
+    Facet("region", "region", "Région", "Régions", "la région du programme, comme la page source la nomme "
+          "(«\u00a0Asie et Pacifique\u00a0»)"),
+    Facet("country", "countries", "Pays", "Pays", "les pays où il agit "
+          "(«\u00a0Monde\u00a0» pour un programme mondial)"),
+    Facet("status", "status", "Statut", "Statuts", "où il en est "
+          "(«\u00a0En cours\u00a0», «\u00a0Activités achevées\u00a0»)"),
+    Facet("theme", "themes", "Thème", "Thèmes", "ce dont il traite, d’après ses piliers et ses objectifs"),
+)
+
+#: Searched fields -> boost, strongest first (a stable sort: the order of their texts in ``content``).
+FIELD_BOOSTS: dict[str, float] = {f.name: f.boost for f in sorted(FIELD_TABLE, key=lambda f: -f.boost) if f.boost}
 #: Fields a plain word is searched in, in boost order (``content`` holds them all, weighted).
 SEARCH_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
+#: Fields indexed alone, for field queries (« titre:RADA »).
+QUERY_FIELDS: tuple[Field, ...] = tuple(f for f in FIELD_TABLE if f.aliases)
 #: The catch-all field plain words are matched against: one posting list per term
 #: instead of an OR over six fields, with each field's boost as the token weight (BM25F).
 CONTENT_FIELD = "content"
 #: Positions left empty between two fields in ``content``, so no phrase spans two fields.
 FIELD_GAP = 50
 #: Fields with stored text for snippets.
-SNIPPET_FIELDS: tuple[str, ...] = ("description", "objectives", "notes")
+SNIPPET_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELD_TABLE if f.snippet)
+#: Fields « Pourquoi ce résultat ? » looks for the query's words in.
+EXPLAIN_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELD_TABLE if f.explain)
+#: Field -> its French name on results.
+FIELD_LABELS: dict[str, str] = {f.name: f.label for f in FIELD_TABLE}
 #: Facet name -> key field holding slug keys of the values.
-FACET_FIELDS: dict[str, str] = {
-    "region": "region_key",
-    "country": "country_key",
-    "status": "status_key",
-    "theme": "theme_key",
-}
+FACET_FIELDS: dict[str, str] = {f.name: f.key_field for f in FACET_TABLE}
 
 
 class AnalysedText(dict[str, tuple[list[int], float]]):
@@ -134,21 +222,15 @@ def content_segments(texts: dict[str, str]) -> list[tuple[str, float]]:
 def build_schema(protected: Iterable[str]) -> Schema:
     """The index schema, with the French analyser protecting ``protected`` words from stemming."""
     analyzer = french_analyzer(protected)
-
-    def text(name: str, stored: bool = False) -> TEXT:
-        return WeightedText(analyzer=analyzer, stored=stored, field_boost=FIELD_BOOSTS.get(name, 1.0))
-
+    alone = {
+        f.name: WeightedText(analyzer=analyzer, stored=f.stored, field_boost=f.boost or 1.0) for f in QUERY_FIELDS
+    }
+    keys = {f.key_field: KEYWORD(commas=True, sortable=True) for f in FACET_TABLE}
     return Schema(
         id=ID(stored=True, unique=True),
-        title=text("title", stored=True),
-        countries=text("countries"),
-        region=text("region"),
-        status=text("status"),
+        **alone,
         content=WeightedText(analyzer=analyzer),
-        region_key=KEYWORD(commas=True, sortable=True),
-        country_key=KEYWORD(commas=True, sortable=True),
-        status_key=KEYWORD(commas=True, sortable=True),
-        theme_key=KEYWORD(commas=True, sortable=True),
+        **keys,
         title_sort=ID(sortable=True),
         record=STORED(),
     )

@@ -1,7 +1,7 @@
 """A generation opened: validated, with everything a request needs computed once.
 
 Everything that only depends on the generation is computed when it is opened,
-not per request: facet bitsets (Python ints, one bit per document), the title
+not per request: facet bitsets (built by :mod:`search_app.facets`), the title
 order, display names of facet values, the suggestion vocabulary, the field
 lengths BM25F needs (numpy arrays). A search then only intersects bitsets.
 Searchers are kept per thread. :mod:`search_app.holder` hands out the live one and
@@ -15,7 +15,6 @@ import heapq
 import json
 import logging
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +27,7 @@ from indexer.analysis import ANALYZER_VERSION, TermSpans, fold, lexicon_of
 from indexer.french import Lexicon, clean_word
 from indexer.french_rules import CASED_NAMES, STOP_WORDS
 from indexer.geography import GLOBAL
-from indexer.schema import CONTENT_FIELD, FACET_FIELDS, SCHEMA_VERSION
-from indexer.slugs import slugify
+from indexer.schema import CONTENT_FIELD, SCHEMA_VERSION
 from indexer.store import (
     META_NAME,
     POINTER_NAME,
@@ -40,28 +38,10 @@ from indexer.store import (
     IndexUnavailable,
     current_generation,
 )
+from search_app.facets import FacetValues, read_facet_values
 from search_app.fast_check import check_fast_path
 from search_app.query_builder import SynonymTable
 from search_app.whoosh_reading import field_lengths
-
-#: How often (seconds) a broken or missing index is looked at again.
-
-
-def bits_of(docnums: Iterable[int]) -> int:
-    """A bitset (int) with one bit set per document number (built in a bytearray: linear)."""
-    numbers = list(docnums)
-    if not numbers:
-        return 0
-    buffer = bytearray(max(numbers) // 8 + 1)
-    for docnum in numbers:
-        buffer[docnum >> 3] |= 1 << (docnum & 7)
-    return int.from_bytes(buffer, "little")
-
-
-def bit_bytes(bits: int, size: int = 0) -> bytes:
-    """The bitset as little-endian bytes covering ``size`` documents at least, for O(1)
-    membership tests: ``b[d >> 3] >> (d & 7) & 1``."""
-    return bits.to_bytes(max(size, bits.bit_length()) // 8 + 1, "little")
 
 
 class CachedSpans:
@@ -88,15 +68,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class FacetValue:
-    """One value of a facet in this generation."""
-
-    key: str
-    label: str
-    bits: int
-
-
-@dataclass
 class GenerationState:
     """An opened generation and everything derived from it."""
 
@@ -105,7 +76,7 @@ class GenerationState:
     index: whoosh_index.Index
     analyzer: CompositeAnalyzer
     all_bits: int
-    facets: dict[str, dict[str, FacetValue]]
+    facets: FacetValues
     title_order: list[int]
     title_rank: list[int]  # docnum -> position in title order
     vocabulary: dict[str, list]
@@ -237,20 +208,6 @@ class GenerationState:
         return words
 
 
-def _facet_values(index: whoosh_index.Index, meta: dict) -> dict[str, dict[str, FacetValue]]:
-    facets: dict[str, dict[str, FacetValue]] = {}
-    with index.reader() as reader:
-        for facet, fieldname in FACET_FIELDS.items():
-            labels = {slugify(value): value for value in meta.get("facets", {}).get(facet, {})}
-            values = {}
-            for term in reader.lexicon(fieldname):
-                key = term.decode("utf-8") if isinstance(term, bytes) else term
-                bits = bits_of(reader.postings(fieldname, term).all_ids())
-                values[key] = FacetValue(key=key, label=labels.get(key, key), bits=bits)
-            facets[facet] = values
-    return facets
-
-
 def open_generation(root: Path) -> GenerationState:
     """Open the live generation, precompute its per-generation data, and check the fast path."""
     generation = _live_generation(root)
@@ -297,6 +254,7 @@ def _read_state(generation: Generation) -> GenerationState:
         doc_count = reader.doc_count_all()
         title_keys = list(reader.column_reader("title_sort"))
         lengths = {CONTENT_FIELD: field_lengths(reader, CONTENT_FIELD)}
+        facets = read_facet_values(reader, generation.meta)
     title_order = sorted(range(doc_count), key=lambda docnum: (title_keys[docnum], docnum))
     listed = json.loads((generation.path / TITLES_NAME).read_text(encoding="utf-8"))
     title_rank = [0] * doc_count
@@ -308,7 +266,7 @@ def _read_state(generation: Generation) -> GenerationState:
         index=index,
         analyzer=index.schema[CONTENT_FIELD].analyzer,
         all_bits=(1 << doc_count) - 1,
-        facets=_facet_values(index, generation.meta),
+        facets=facets,
         title_order=title_order,
         title_rank=title_rank,
         vocabulary=vocabulary,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.schema import FACET_TABLE
 from search_app.search import MAX_PER_PAGE, SORTS
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
@@ -57,7 +58,7 @@ _SEARCH = {
         "results": {"type": "array", "items": _RESULT},
         "facets": {
             "type": "object",
-            "required": ["region", "country", "status", "theme"],
+            "required": [facet.name for facet in FACET_TABLE],
             "additionalProperties": {"type": "array", "items": _FACET_VALUE},
         },
         "suggestion": {"type": "string", "nullable": True},
@@ -159,10 +160,7 @@ def _facet_param(name: str, description: str) -> dict[str, Any]:
 
 _SEARCH_PARAMETERS = [
     {"name": "q", "in": "query", "description": "requête (voir /aide)", "schema": {"type": "string"}},
-    _facet_param("region", "région"),
-    _facet_param("country", "pays"),
-    _facet_param("status", "statut"),
-    _facet_param("theme", "thème"),
+    *(_facet_param(facet.name, facet.label.lower()) for facet in FACET_TABLE),
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},

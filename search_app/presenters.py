@@ -11,19 +11,16 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from indexer.schema import FACET_TABLE, FIELD_LABELS
 from search_app.detail import ProgrammeDetail
 from search_app.facets import FACETS
 from search_app.search import SearchPage
 from search_app.suggest import Completion
 
-FACET_LABELS = {"region": "Région", "country": "Pays", "status": "Statut", "theme": "Thème"}
-#: What each facet holds, for /aide (same order as FACET_LABELS; a test checks that none is missing).
-FACET_HELP = [
-    (FACET_LABELS["region"], "la région du programme, comme la page source la nomme («\u00a0Asie et Pacifique\u00a0»)"),
-    (FACET_LABELS["country"], "les pays où il agit («\u00a0Monde\u00a0» pour un programme mondial)"),
-    (FACET_LABELS["status"], "où il en est («\u00a0En cours\u00a0», «\u00a0Activités achevées\u00a0»)"),
-    (FACET_LABELS["theme"], "ce dont il traite, d’après ses piliers et ses objectifs"),
-]
+#: Facet -> its French name (headings, chips), from the schema's table.
+FACET_LABELS: dict[str, str] = {facet.name: facet.label for facet in FACET_TABLE}
+#: What each facet holds, for /aide, in the table's order.
+FACET_HELP: list[tuple[str, str]] = [(facet.label, facet.help) for facet in FACET_TABLE]
 
 
 @dataclass(frozen=True)
@@ -219,6 +216,7 @@ def results_context(page: SearchPage, facets: dict[str, list[FacetLink]] | None 
         "sort_urls": {sort: page_url(page, 1, sort) for sort in ("relevance", "title")},
         "first_page_url": page_url(page, 1),
         "labels": FACET_LABELS,
+        "field_labels": FIELD_LABELS,
     }
 
 

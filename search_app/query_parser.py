@@ -16,31 +16,17 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from indexer.analysis import east_after_lone_l
+from indexer.schema import QUERY_FIELDS
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
 MAX_FUZZY_DISTANCE = 2
 
-#: Field names users may type (French and English) -> index field.
-FIELD_ALIASES: dict[str, str] = {
-    "pays": "countries",
-    "country": "countries",
-    "countries": "countries",
-    "region": "region",
-    "région": "region",
-    "statut": "status",
-    "status": "status",
-    "titre": "title",
-    "title": "title",
-}
-#: Index field -> the French name shown back to users.
-FIELD_LABELS: dict[str, str] = {
-    "countries": "pays",
-    "region": "region",
-    "status": "statut",
-    "title": "titre",
-}
+#: Field names users may type (French and English) -> index field, from the schema's table.
+FIELD_ALIASES: dict[str, str] = {alias: field.name for field in QUERY_FIELDS for alias in field.aliases}
+#: Index field -> the name shown back to users (its first alias).
+FIELD_LABELS: dict[str, str] = {field.name: field.aliases[0] for field in QUERY_FIELDS}
 OPERATORS = {"AND": "AND", "ET": "AND", "OR": "OR", "OU": "OR", "NOT": "NOT", "SAUF": "NOT"}
 _OPERATOR_LABELS = {"AND": "ET", "OR": "OU", "NOT": "SAUF"}
 

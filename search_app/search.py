@@ -22,13 +22,22 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
-from indexer.records import ObjectiveItem, objectives_display, status_state
-from indexer.schema import CONTENT_FIELD, SNIPPET_FIELDS
+from indexer.records import status_state
+from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, FIELD_TABLE, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
-from search_app.facets import FACETS, FacetCount, apply_filters, facet_counts, normalise_selection, selection_bits
+from search_app.facets import (
+    FACETS,
+    FacetCount,
+    apply_filters,
+    bit_bytes,
+    bits_of,
+    facet_counts,
+    normalise_selection,
+    selection_bits,
+)
 from search_app.holder import IndexHolder
-from search_app.index_state import GenerationState, bit_bytes, bits_of
+from search_app.index_state import GenerationState
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_factory import query_builder_for
@@ -47,7 +56,6 @@ TIE_MARGIN = 20
 #: Search pages kept per process (0 disables the cache, as the benchmark does in-process).
 DEFAULT_CACHE_SIZE = 512
 SORTS = ("relevance", "title")
-EXPLAIN_FIELDS = ("title", "countries", "region", "description", "objectives", "notes")
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ class SearchService:
         """Parse, match (AND then OR) and filter: everything but ordering and presentation."""
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
-        filters = {facet: selection_bits(state, facet, keys) for facet, keys in selected.items()}
+        filters = {facet: selection_bits(state.facets, facet, keys) for facet, keys in selected.items()}
         builder = query_builder_for(state)
         built, matched, fallback, scored = self._match(state, builder, parsed)
         final = apply_filters(matched, filters)
@@ -172,7 +180,7 @@ class SearchService:
             fallback=ev.fallback,
             total=ev.final.bit_count(),
             hits=hits,
-            facets=facet_counts(ev.state, ev.matched, ev.filters, ev.selected, request.filters),
+            facets=facet_counts(ev.state.facets, ev.matched, ev.filters, ev.selected, request.filters),
             selected=ev.selected,
             suggestion=self._suggestion(ev),
             generation=ev.state.name,
@@ -339,14 +347,7 @@ def _known(reader: IndexReader, term: str) -> bool:
 
 
 def _hit(state: GenerationState, record: dict, score: float | None, terms: QueryTerms) -> Hit:
-    texts = {
-        "title": record["title"],
-        "countries": ", ".join(record["countries"]),
-        "region": record["region"],
-        "description": "\n\n".join(record["description"]),
-        "objectives": objectives_display([ObjectiveItem(**item) for item in record["objectives"]]),
-        "notes": "\n\n".join(record["notes"]),
-    }
+    texts = {field.name: field.display_text(record) for field in FIELD_TABLE if field.snippet or field.explain}
     snippets: dict[str, Markup] = {}
     for fieldname in SNIPPET_FIELDS:
         marked = highlight.snippet(state.spans, texts[fieldname], terms)
