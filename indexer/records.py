@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 _WHITESPACE_RE = re.compile(r"[ \t\r\n\u00a0\u202f]+")
 _SPECIAL_SPACE_RE = re.compile(r"[\t\r\n\u00a0\u202f]")
@@ -102,6 +103,23 @@ class Programme:
     def notes_text(self) -> str:
         """Notes joined by blank lines."""
         return "\n\n".join(self.notes)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Programme:
+        """The programme a stored record (:meth:`to_dict`) holds: the index's records read back typed."""
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            region=data["region"],
+            countries=tuple(data["countries"]),
+            status=data["status"],
+            description=tuple(data["description"]),
+            objectives=tuple(ObjectiveItem(o["section"], o["text"], o.get("heading", "")) for o in data["objectives"]),
+            notes=tuple(data["notes"]),
+            source=data.get("source", ""),
+            source_url=data.get("source_url", ""),
+            themes=tuple(data.get("themes", ())),
+        )
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the record (lists, not tuples; no file path), in field order."""

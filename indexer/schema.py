@@ -32,7 +32,7 @@ notes         1.0    notes such as the Libya asterisk note
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,13 +76,13 @@ class Field:
             return value
         return self.joiner.join(item.full_text() if isinstance(item, ObjectiveItem) else item for item in value)
 
-    def display_text(self, record: Mapping[str, Any]) -> str:
-        """The text shown (and highlighted) for a stored record (objectives as the detail page shows them)."""
-        value = record[self.name]
+    def display_text(self, programme: Programme) -> str:
+        """The text shown (and highlighted) for ``programme`` (objectives as the detail page shows them)."""
+        value = getattr(programme, self.name)
         if isinstance(value, str):
             return value
-        if value and isinstance(value[0], Mapping):
-            return objectives_display([ObjectiveItem(**item) for item in value])
+        if value and isinstance(value[0], ObjectiveItem):
+            return objectives_display(value)
         return self.joiner.join(value)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from indexer.records import status_state
+from indexer.records import ObjectiveItem, Programme, status_state
 from search_app import highlight
 from search_app.index_state import GenerationState
 from search_app.query_builder import QueryTerms
@@ -16,13 +16,26 @@ from search_app.similar import SimilarProgramme, similar_programmes
 
 
 @dataclass(frozen=True)
+class MarkedObjective:
+    """An objective item with its heading and text highlighted for the query."""
+
+    item: ObjectiveItem
+    heading_marked: Markup
+    marked: Markup
+
+    @property
+    def heading(self) -> str:
+        return self.item.heading
+
+
+@dataclass(frozen=True)
 class ObjectiveSection:
     """Consecutive objective items under one section heading (« Objectif global »).
 
     ``single``: one item, shown as a paragraph (a list of one would read « 1. »)."""
 
     title: str
-    items: list[dict]
+    items: list[MarkedObjective]
 
     @property
     def single(self) -> bool:
@@ -34,7 +47,7 @@ class ObjectiveSection:
 class ProgrammeDetail:
     """A whole record, highlighted when reached from a search, with similar programmes."""
 
-    record: dict
+    record: Programme
     description: list[Markup]
     objective_sections: list[ObjectiveSection]
     notes: list[Markup]
@@ -43,12 +56,12 @@ class ProgrammeDetail:
     @property
     def source_url(self) -> str:
         """The programme's own page, "" when unknown (validated http(s) when the record was read)."""
-        return str(self.record.get("source_url") or "")
+        return self.record.source_url
 
     @property
     def status_state(self) -> str:
         """« active » or « done » (see :data:`indexer.records.STATUS_STATES`)."""
-        return status_state(str(self.record.get("status", "")))
+        return status_state(self.record.status)
 
 
 def programme_detail(state: GenerationState, programme_id: str, text: str = "") -> ProgrammeDetail | None:
@@ -57,7 +70,7 @@ def programme_detail(state: GenerationState, programme_id: str, text: str = "") 
     docnum = searcher.document_number(id=programme_id)
     if docnum is None:
         return None
-    record = searcher.reader().stored_fields(docnum)["record"]
+    record = state.programme(docnum)
     terms = QueryTerms()
     parsed = parse_query(text)
     if parsed.tree is not None:
@@ -68,24 +81,19 @@ def programme_detail(state: GenerationState, programme_id: str, text: str = "") 
 
     return ProgrammeDetail(
         record=record,
-        description=[mark(p) for p in record["description"]],
-        objective_sections=_sections(
-            [
-                {**item, "marked": mark(item["text"]), "heading_marked": mark(item.get("heading") or "")}
-                for item in record["objectives"]
-            ]
-        ),
-        notes=[mark(n) for n in record["notes"]],
+        description=[mark(p) for p in record.description],
+        objective_sections=_sections([MarkedObjective(o, mark(o.heading), mark(o.text)) for o in record.objectives]),
+        notes=[mark(n) for n in record.notes],
         similar=similar_programmes(state, docnum, record),
     )
 
 
-def _sections(items: list[dict]) -> list[ObjectiveSection]:
+def _sections(items: list[MarkedObjective]) -> list[ObjectiveSection]:
     """Objective items grouped by consecutive section, in record order."""
     sections: list[ObjectiveSection] = []
-    for item in items:
-        if sections and sections[-1].title == item.get("section", ""):
-            sections[-1].items.append(item)
+    for marked in items:
+        if sections and sections[-1].title == marked.item.section:
+            sections[-1].items.append(marked)
         else:
-            sections.append(ObjectiveSection(item.get("section", ""), [item]))
+            sections.append(ObjectiveSection(marked.item.section, [marked]))
     return sections

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
+
+from indexer.records import ObjectiveItem, Programme
 
 CSV_COLUMNS = (
     "identifiant", "titre", "région", "pays", "statut", "thèmes", "lien", "objectifs", "description", "notes"
@@ -36,19 +38,19 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _item_body(item: Mapping[str, str]) -> str:
+def _item_body(item: ObjectiveItem) -> str:
     """An objective's own heading and text: « AIDE À LA RÉINTÉGRATION — Répondre… »."""
-    return f"{item['heading']} — {item['text']}" if item.get("heading") else item["text"]
+    return f"{item.heading} — {item.text}" if item.heading else item.text
 
 
-def objectives_cell(objectives: Sequence[Mapping[str, str]]) -> str:
+def objectives_cell(objectives: Sequence[ObjectiveItem]) -> str:
     """Every objective item, in record order, one per line, under its section.
 
     A section with one item is one line (« Objectif global : … »); a section with several is its own
     line followed by one « • » line per item, as the programme page groups them.
     """
     lines: list[str] = []
-    for section, group in groupby(objectives, key=lambda item: item.get("section", "")):
+    for section, group in groupby(objectives, key=lambda item: item.section):
         items = list(group)
         label = section.rstrip(" :\u00a0")
         if label and len(items) == 1:
@@ -60,29 +62,29 @@ def objectives_cell(objectives: Sequence[Mapping[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def csv_row(record: Mapping, url: str) -> list[str]:
-    """The cells of one stored record (``CSV_COLUMNS`` order), formulas neutralised."""
+def csv_row(programme: Programme, url: str) -> list[str]:
+    """The cells of one programme (``CSV_COLUMNS`` order), formulas neutralised."""
     row = (
-        record["id"],
-        record["title"],
-        record["region"],
-        LIST_SEPARATOR.join(record["countries"]),
-        record["status"],
-        LIST_SEPARATOR.join(record["themes"]),
+        programme.id,
+        programme.title,
+        programme.region,
+        LIST_SEPARATOR.join(programme.countries),
+        programme.status,
+        LIST_SEPARATOR.join(programme.themes),
         url,
-        objectives_cell(record["objectives"]),
-        "\n\n".join(record["description"]),
-        "\n\n".join(record["notes"]),
+        objectives_cell(programme.objectives),
+        programme.description_text,
+        programme.notes_text,
     )
     return [_cell(value) for value in row]
 
 
-def records_csv(records: Iterable[Mapping], url_of: Callable[[str], str]) -> str:
-    """CSV text of the given stored records: UTF-8 BOM, « ; » separator, CRLF, French headers."""
+def records_csv(records: Iterable[Programme], url_of: Callable[[str], str]) -> str:
+    """CSV text of the given programmes: UTF-8 BOM, « ; » separator, CRLF, French headers."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        writer.writerow(csv_row(record, url_of(record["id"])))
+        writer.writerow(csv_row(record, url_of(record.id)))
     return buffer.getvalue()

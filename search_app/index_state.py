@@ -27,6 +27,7 @@ from indexer.analysis import ANALYZER_VERSION, TermSpans, fold, lexicon_of
 from indexer.french import Lexicon, clean_word
 from indexer.french_rules import CASED_NAMES, STOP_WORDS
 from indexer.geography import GLOBAL
+from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD, SCHEMA_VERSION
 from indexer.store import (
     META_NAME,
@@ -139,6 +140,10 @@ class GenerationState:
             with self._searchers_lock:
                 self._searchers.append(searcher)
         return searcher
+
+    def programme(self, docnum: int) -> Programme:
+        """The stored record of document ``docnum``, typed."""
+        return Programme.from_dict(self.searcher().reader().stored_fields(docnum)["record"])
 
     def close(self) -> None:
         """Close every thread's searcher (their readers and files): the generation is out of service."""

@@ -259,7 +259,7 @@ def search_json(page: SearchPage, problems: Sequence[str] = ()) -> dict[str, obj
 
 def programme_json(detail: ProgrammeDetail) -> dict[str, object]:
     """The JSON body of /api/programmes/<id>: the whole record plus similar programmes."""
-    return {**detail.record, "similar": [other.as_json() for other in detail.similar]}
+    return {**detail.record.to_dict(), "similar": [other.as_json() for other in detail.similar]}
 
 
 def suggest_json(text: str, entries: Sequence[Completion]) -> dict[str, object]:

@@ -22,7 +22,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
-from indexer.records import status_state
+from indexer.records import Programme, status_state
 from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, FIELD_TABLE, SNIPPET_FIELDS
 from search_app import highlight
 from search_app.detail import ProgrammeDetail, programme_detail
@@ -188,12 +188,11 @@ class SearchService:
             fallback_notice=fallback_notice,
         )
 
-    def export(self, request: SearchRequest) -> list[dict]:
-        """Every result of the request (all pages, up to MAX_EXPORT), in display order, as records."""
+    def export(self, request: SearchRequest) -> list[Programme]:
+        """Every result of the request (all pages, up to MAX_EXPORT), in display order."""
         ev = self._evaluate(request, self.holder.current())
-        searcher = ev.state.searcher()
         ordered = self._ordered(ev.state, request.sort, ev, 0, MAX_EXPORT)
-        return [searcher.reader().stored_fields(docnum)["record"] for docnum, _ in ordered]
+        return [ev.state.programme(docnum) for docnum, _ in ordered]
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
@@ -260,12 +259,11 @@ class SearchService:
     def _hits(self, ev: _Evaluation, request: SearchRequest, notices: list[str]) -> list[Hit]:
         if (request.page - 1) * request.per_page >= MAX_RESULT_DEPTH:
             notices.append(f"Seuls les {MAX_RESULT_DEPTH} premiers résultats peuvent être parcourus.")
-        searcher = ev.state.searcher()
         terms = ev.built.terms if ev.built else QueryTerms()
         offset = (request.page - 1) * request.per_page
         limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
         return [
-            _hit(ev.state, searcher.reader().stored_fields(docnum)["record"], score, terms)
+            _hit(ev.state, ev.state.programme(docnum), score, terms)
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
@@ -346,8 +344,8 @@ def _known(reader: IndexReader, term: str) -> bool:
     return bool(reader.doc_frequency(CONTENT_FIELD, term))
 
 
-def _hit(state: GenerationState, record: dict, score: float | None, terms: QueryTerms) -> Hit:
-    texts = {field.name: field.display_text(record) for field in FIELD_TABLE if field.snippet or field.explain}
+def _hit(state: GenerationState, programme: Programme, score: float | None, terms: QueryTerms) -> Hit:
+    texts = {field.name: field.display_text(programme) for field in FIELD_TABLE if field.snippet or field.explain}
     snippets: dict[str, Markup] = {}
     for fieldname in SNIPPET_FIELDS:
         marked = highlight.snippet(state.spans, texts[fieldname], terms)
@@ -356,14 +354,14 @@ def _hit(state: GenerationState, record: dict, score: float | None, terms: Query
     if not snippets:
         snippets["description"] = highlight.lead(texts["description"])
     return Hit(
-        id=record["id"],
-        title=record["title"],
-        region=record["region"],
-        countries=tuple(record["countries"]),
-        status=record["status"],
+        id=programme.id,
+        title=programme.title,
+        region=programme.region,
+        countries=programme.countries,
+        status=programme.status,
         score=round(score, 4) if score is not None else None,
         snippets=snippets,
         matched=highlight.explain(state.spans, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
-        region_marked=highlight.mark_all(state.spans, record["region"], terms),
-        countries_marked=tuple(highlight.mark_all(state.spans, name, terms) for name in record["countries"]),
+        region_marked=highlight.mark_all(state.spans, programme.region, terms),
+        countries_marked=tuple(highlight.mark_all(state.spans, name, terms) for name in programme.countries),
     )

@@ -46,13 +46,13 @@ middle of the gap.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as whoosh_query
 
 from indexer.geography import GLOBAL
+from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD
 from indexer.slugs import slugify
 from search_app.index_state import GenerationState
@@ -124,7 +124,7 @@ class _Points:
         return np.logical_or.reduce(masks) if masks else np.zeros(self.shared.shape, dtype=bool)
 
 
-def similar_programmes(state: GenerationState, docnum: int, record: Mapping) -> list[SimilarProgramme]:
+def similar_programmes(state: GenerationState, docnum: int, record: Programme) -> list[SimilarProgramme]:
     """At most ``SIMILAR_LIMIT`` programmes similar to ``record`` (document ``docnum``), best first
     (ties by title): see the module docstring for the score and the threshold."""
     points = _points(state, docnum, record)
@@ -143,42 +143,41 @@ def score_matrix(state: GenerationState) -> tuple[list[str], list[list[float]]]:
     """Every programme's id (in id order) and the score of every pair, as :func:`similar_programmes`
     computes it (the diagonal is 0): the figures the threshold was chosen on."""
     reader = state.searcher().reader()
-    records = {number: reader.stored_fields(number)["record"] for number in reader.all_doc_ids()}
-    order = sorted(records, key=lambda number: records[number]["id"])
+    records = {number: state.programme(number) for number in reader.all_doc_ids()}
+    order = sorted(records, key=lambda number: records[number].id)
     points = {number: _points(state, number, records[number]) for number in order}
     def pair(a: int, b: int) -> float:
         return float(points[a].shared[b] + TEXT_POINTS * (points[a].wording[b] + points[b].wording[a]) / 2)
 
     scores = [[0.0 if a == b else pair(a, b) for b in order] for a in order]
-    return [records[number]["id"] for number in order], scores
+    return [records[number].id for number in order], scores
 
 
-def _candidates(state: GenerationState, docnum: int, points: _Points) -> list[tuple[int, Mapping]]:
+def _candidates(state: GenerationState, docnum: int, points: _Points) -> list[tuple[int, Programme]]:
     """Documents with a reason that could reach the threshold, the ``REVERSE_CANDIDATES`` most likely."""
     reachable = points.reasons() & (points.shared + TEXT_POINTS * (points.wording + 1) / 2 >= THRESHOLD)
     reachable[docnum] = False
     numbers = np.flatnonzero(reachable)
     likely = numbers[np.argsort(-(points.shared + points.wording)[numbers], kind="stable")][:REVERSE_CANDIDATES]
-    stored = state.searcher().reader().stored_fields
-    return [(int(number), stored(int(number))["record"]) for number in likely]
+    return [(int(number), state.programme(int(number))) for number in likely]
 
 
-def _points(state: GenerationState, docnum: int, record: Mapping) -> _Points:
+def _points(state: GenerationState, docnum: int, record: Programme) -> _Points:
     size = state.all_bits.bit_length()
     facets = state.facets
     codes = state.meta.get("country_codes", {})
-    region_value = facets["region"].get(slugify(record["region"]))
+    region_value = facets["region"].get(slugify(record.region))
     region = bits_mask(region_value.bits, size) if region_value else np.zeros(size, dtype=bool)
     countries = {
         name: bits_mask(facets["country"][slugify(name)].bits, size)
-        for name in record["countries"]
+        for name in record.countries
         if codes.get(name) != GLOBAL and slugify(name) in facets["country"]
     }
     shared = REGION_POINTS * region.astype(float)
     if countries:
         shared += COUNTRY_POINTS * np.minimum(np.sum(list(countries.values()), axis=0), COUNTRY_CAP)
     themes: dict[str, tuple[float, np.ndarray]] = {}
-    for name in record.get("themes", []):
+    for name in record.themes:
         value = facets["theme"].get(slugify(name))
         if value is not None:
             themes[name] = (rarity(value.bits.bit_count(), size), bits_mask(value.bits, size))
@@ -197,11 +196,11 @@ def rarity(holders: int, documents: int) -> float:
     return max(0.0, math.log(documents / holders) / math.log(documents))
 
 
-def wording(state: GenerationState, docnum: int, record: Mapping, size: int) -> np.ndarray:
+def wording(state: GenerationState, docnum: int, record: Programme, size: int) -> np.ndarray:
     """Every document's ``more_like`` score under the key terms of ``record``'s description and
     objectives, divided by the record's own (0 to 1)."""
     searcher = state.searcher()
-    text = "\n".join([*record["description"], *(o["text"] for o in record["objectives"])])
+    text = "\n".join([*record.description, *(o.text for o in record.objectives)])
     terms = searcher.key_terms_from_text(CONTENT_FIELD, text, numterms=KEY_TERMS)
     scores = np.zeros(size)
     if not terms:
@@ -214,17 +213,17 @@ def wording(state: GenerationState, docnum: int, record: Mapping, size: int) -> 
     return scores
 
 
-def _similar(points: _Points, record: Mapping, docnum: int, score: float, words: float) -> SimilarProgramme:
+def _similar(points: _Points, record: Programme, docnum: int, score: float, words: float) -> SimilarProgramme:
     themes = sorted(
         ((rarity_, name) for name, (rarity_, mask) in points.themes.items() if rarity_ > 0 and mask[docnum]),
         key=lambda item: -item[0],
     )
     return SimilarProgramme(
-        id=record["id"],
-        title=record["title"],
-        region=record["region"],
+        id=record.id,
+        title=record.title,
+        region=record.region,
         score=score,
-        same_region=record["region"] if points.region[docnum] else "",
+        same_region=record.region if points.region[docnum] else "",
         countries=tuple(name for name, mask in points.countries.items() if mask[docnum]),
         themes=tuple(name for _, name in themes),
         wording=words,

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from indexer.records import ObjectiveItem, Programme
 from search_app.export import BULLET, LIST_SEPARATOR, objectives_cell, records_csv
 
 FRENCH_HEADERS = ["identifiant", "titre", "région", "pays", "statut", "thèmes", "lien", "objectifs", "description",
@@ -21,15 +22,15 @@ def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[len(BOM):], newline=""), delimiter=";"))
 
 
-def _record(**fields: object) -> dict[str, object]:
+def _record(**fields: object) -> Programme:
     record: dict[str, object] = {
         "id": "x", "title": "T", "region": "R", "countries": ["Mali"], "status": "En cours", "themes": [],
         "objectives": [], "description": ["D"], "notes": [],
     }
-    return {**record, **fields}
+    return Programme.from_dict({**record, **fields})
 
 
-def _export(*records: dict[str, object]) -> str:
+def _export(*records: Programme) -> str:
     return records_csv(records, lambda programme_id: f"https://example.org/programmes/{programme_id}")
 
 
@@ -69,7 +70,7 @@ def test_objectives_keep_sections_and_headings_one_item_per_line():
         {"section": "Piliers d’action :", "heading": "", "text": "Informer."},
         {"section": "", "heading": "", "text": "Sans section."},
     ]
-    assert objectives_cell(objectives) == (
+    assert objectives_cell([ObjectiveItem(**item) for item in objectives]) == (
         "Objectif global\u00a0: Contribuer.\n"
         "Piliers d’action\u00a0:\n"
         "• AIDE — Répondre.\n"

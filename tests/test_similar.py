@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from indexer.build import build_index
+from indexer.records import Programme
 from search_app import create_app
 from search_app.holder import IndexHolder
 from search_app.similar import SIMILAR_LIMIT, THRESHOLD, rarity, score_matrix, similar_programmes
@@ -23,9 +24,9 @@ def state_of(root: Path):
     return IndexHolder(root).current()
 
 
-def records_of(state) -> dict[str, tuple[int, dict]]:
+def records_of(state) -> dict[str, tuple[int, Programme]]:
     reader = state.searcher().reader()
-    return {fields["id"]: (number, fields["record"]) for number, fields in reader.iter_docs()}
+    return {fields["id"]: (number, state.programme(number)) for number, fields in reader.iter_docs()}
 
 
 def test_rarity_is_zero_for_a_theme_every_programme_has():
@@ -37,7 +38,7 @@ def test_rarity_is_zero_for_a_theme_every_programme_has():
 def test_every_reason_is_true_and_the_list_is_ordered_by_score(index_root: Path):
     state = state_of(index_root)
     records = records_of(state)
-    everywhere = {t for t in records[AFG][1]["themes"] if all(t in r["themes"] for _, r in records.values())}
+    everywhere = {t for t in records[AFG][1].themes if all(t in r.themes for _, r in records.values())}
     assert everywhere  # the real corpus has themes every programme shares: they must never be a reason
     listed = 0
     for programme_id, (number, record) in records.items():
@@ -48,11 +49,11 @@ def test_every_reason_is_true_and_the_list_is_ordered_by_score(index_root: Path)
             other_record = records[other.id][1]
             assert other.score >= THRESHOLD
             assert other.same_region or other.countries or other.themes
-            assert other.same_region in ("", record["region"]) and (other.same_region == "") == (
-                record["region"] != other_record["region"]
+            assert other.same_region in ("", record.region) and (other.same_region == "") == (
+                record.region != other_record.region
             )
-            assert all(c in record["countries"] and c in other_record["countries"] for c in other.countries)
-            assert all(t in record["themes"] and t in other_record["themes"] for t in other.themes)
+            assert all(c in record.countries and c in other_record.countries for c in other.countries)
+            assert all(t in record.themes and t in other_record.themes for t in other.themes)
             assert not set(other.themes) & everywhere
             listed += 1
     assert listed  # not a vacuous loop
