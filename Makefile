@@ -16,7 +16,7 @@ export VNU_JAR ?= $(VNU_DIR)/node_modules/vnu-jar/build/dist/vnu.jar
 VNU_STAMP := $(VNU_DIR)/.installed-$(VNU_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install index run dev test test-fast lint bench browser html-checker clean
+.PHONY: help install index nginx run dev test test-fast lint bench browser html-checker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,9 +32,21 @@ install: $(STAMP) ## create .venv and install the project with its test extra
 index: install ## build the index from corpus/ (skipped when nothing changed)
 	$(BIN)/python -m indexer build
 
-run: index ## install, build the index if needed, serve with gunicorn on $(HOST):$(PORT)
-	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - 'search_app:create_app()'
+nginx: ## install Debian's nginx for `make run` (needs root and apt-get; without it gunicorn serves alone)
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing nginx (Debian package)…"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx || \
+			echo "nginx could not be installed: make run will serve with gunicorn alone."; \
+		else \
+			echo "nginx is missing and cannot be installed here (needs root and apt-get):" \
+				"make run will serve with gunicorn alone, without its protection against slow clients."; \
+		fi; \
+	fi
+
+run: index nginx ## install, build the index if needed, serve on $(HOST):$(PORT): nginx in front of gunicorn
+	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 dev: index ## Flask's development server with the debugger (never in production)
 	$(BIN)/flask --app search_app run --debug --host $(HOST) --port $(PORT)
@@ -61,10 +73,10 @@ lint: install ## ruff, then mypy on indexer/ and search_app/
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint browser html-checker ## lint, then the whole test suite (browser tests included)
+test: lint browser html-checker nginx ## lint, then the whole test suite (browser tests included)
 	$(BIN)/python -m pytest
 
-test-fast: lint html-checker ## the inner loop: every test but the browser and load tests
+test-fast: lint html-checker nginx ## the inner loop: every test but the browser and load tests
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 $(BENCH_STAMP): $(STAMP)

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "ANALYTICS_RETENTION_DAYS": "SEARCH_ANALYTICS_RETENTION_DAYS",
     "SEARCH_CACHE_SIZE": "SEARCH_CACHE_SIZE",
     "STATS_TOKEN": "SEARCH_STATS_TOKEN",
+    "BEHIND_PROXY": "SEARCH_BEHIND_PROXY",
 }
 
 
@@ -70,6 +71,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         ANALYTICS_RETENTION_DAYS=90,
         SEARCH_CACHE_SIZE=512,
         STATS_TOKEN=None,  # /stats from other machines needs it (search_app/stats_access.py)
+        BEHIND_PROXY=False,  # "1": trust one proxy's X-Forwarded-For/-Proto (set by search_app/serve.py)
     )
     for name, variable in ENVIRONMENT.items():
         if os.environ.get(variable):

@@ -1,4 +1,4 @@
-"""Security headers on every response, and raw bytes in query strings made harmless."""
+"""Security headers on every response, raw bytes in query strings made harmless, one proxy hop trusted."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -60,7 +61,19 @@ class RawQueryGuard:
         return self.wsgi_app(environ, start_response)
 
 
+def behind_proxy(value: object) -> bool:
+    """Whether ``BEHIND_PROXY`` (``SEARCH_BEHIND_PROXY``, a string from the environment) is on."""
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
 def init_app(app: Flask) -> None:
-    """Register the headers hook and the query-string guard."""
+    """Register the headers hook and the query-string guard; behind the proxy, trust exactly one hop.
+
+    ``make run``'s nginx overwrites ``X-Forwarded-For`` with the client's address, so
+    ``request.remote_addr`` is the client's (``/stats`` decides on it), never a value the client wrote.
+    Without ``BEHIND_PROXY`` the headers are ignored: anybody can send them.
+    """
     app.after_request(_add_headers)
     app.wsgi_app = RawQueryGuard(app.wsgi_app)  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
+    if behind_proxy(app.config["BEHIND_PROXY"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]

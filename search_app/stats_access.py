@@ -2,9 +2,11 @@
 
 With ``STATS_TOKEN`` set (``SEARCH_STATS_TOKEN``), any client must give it as the
 password of HTTP Basic authentication (any user name). Without it, only clients on
-this machine (loopback addresses) may read the page, as with ``make run``; a
-deployment reachable from elsewhere, or behind a reverse proxy (whose requests come
-from loopback), sets the token.
+this machine (loopback addresses) may read the page. Behind ``make run``'s nginx
+the address is the client's, not the proxy's: the app trusts one proxy hop
+(``SEARCH_BEHIND_PROXY``, ``search_app/security.py``) and nginx overwrites
+``X-Forwarded-For``. A deployment reachable from elsewhere, or behind another
+proxy (whose requests come from loopback), sets the token.
 """
 
 from __future__ import annotations

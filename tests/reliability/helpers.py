@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -173,3 +174,10 @@ def live_generation(root: Path) -> Path:
 def json_of(response: TestResponse) -> dict:
     """The JSON body, parsed strictly from the raw bytes."""
     return json.loads(response.get_data())
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

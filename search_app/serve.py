@@ -1,0 +1,219 @@
+"""``make run``: nginx in front of gunicorn, both children of this small supervisor.
+
+gunicorn's sync workers must sit behind a buffering proxy (its documentation says so, and two
+connections that never finish their headers otherwise block both workers). This module renders
+``deploy/nginx.conf.in`` into the run directory, starts gunicorn on a unix socket there (reachable
+only through the file system, so only nginx talks to it) with ``SEARCH_BEHIND_PROXY=1``, then nginx on
+``HOST:PORT``; it forwards SIGTERM and SIGINT to both and exits when either stops. Without nginx it
+says what is lost and serves with gunicorn alone::
+
+    python -m search_app.serve --host 127.0.0.1 --port 8000 --workers 2 [--run-dir var/run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from types import FrameType
+from typing import NoReturn
+
+TEMPLATE = Path(__file__).resolve().parent / "deploy" / "nginx.conf.in"
+REQUEST_TIMEOUT = 30  # seconds: nginx's proxy_read_timeout and gunicorn's --timeout
+STARTUP_TIMEOUT = 60.0  # seconds for gunicorn to create its socket
+STOP_TIMEOUT = 20.0  # seconds each child gets to stop before SIGKILL
+TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+class ConfigTemplate(Template):
+    """Only ``${name}`` is a placeholder: nginx's own ``$remote_addr`` stays as written."""
+
+    # A string, compiled by Template.__init_subclass__ (typeshed types the compiled attribute).
+    pattern = r"\$(?:(?P<escaped>(?!))|\{(?P<braced>[a-z_]+)\}|(?P<named>(?!))|(?P<invalid>(?!)))"  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the front listens, how many workers serve, where the runtime files go."""
+
+    host: str
+    port: int
+    workers: int
+    run_dir: Path
+    nginx: str | None
+
+    @property
+    def socket(self) -> Path:
+        return self.run_dir / "gunicorn.sock"
+
+    @property
+    def exports(self) -> int:
+        """Concurrent CSV exports over all clients: one worker always stays free for the others."""
+        return max(1, self.workers - 1)
+
+
+def find_nginx() -> str | None:
+    """nginx on the PATH, else Debian's ``/usr/sbin/nginx`` (not on an ordinary user's PATH)."""
+    found = shutil.which("nginx")
+    if found:
+        return found
+    debian = Path("/usr/sbin/nginx")
+    return str(debian) if os.access(debian, os.X_OK) else None
+
+
+def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
+    """The nginx configuration for ``settings``; a placeholder left without a value raises KeyError."""
+    # As root, nginx's workers would become « nobody », who cannot enter a private run directory:
+    # they run as the user running this supervisor, the same user as gunicorn.
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    values = {
+        "user_line": f"user {user};" if os.geteuid() == 0 else "",
+        "run_dir": settings.run_dir.resolve(),
+        "socket": settings.socket.resolve(),
+        "host": settings.host,
+        "port": settings.port,
+        "exports": settings.exports,
+        "request_timeout": REQUEST_TIMEOUT,
+    }
+    return ConfigTemplate(template.read_text(encoding="utf-8")).substitute(values)
+
+
+def gunicorn_command(bind: str, workers: int) -> list[str]:
+    """gunicorn serving the app on ``bind`` (``unix:PATH`` or ``HOST:PORT``)."""
+    return [
+        sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", bind, "--workers", str(workers),
+        "--timeout", str(REQUEST_TIMEOUT), "search_app:create_app()",
+    ]  # fmt: skip
+
+
+def say(message: str) -> None:
+    print(f"serve : {message}", file=sys.stderr, flush=True)
+
+
+def serve_alone(settings: Settings) -> NoReturn:
+    """No nginx: gunicorn alone on ``HOST:PORT`` (this process becomes gunicorn's master)."""
+    say(
+        "nginx introuvable (apt-get install nginx, en root) : gunicorn sert seul sur "
+        f"{settings.host}:{settings.port}, sans protection contre les clients lents (deux connexions "
+        "qui n’achèvent pas leur requête bloquent les deux workers), sans limite de requêtes par client "
+        "ni plafond d’exports CSV."
+    )
+    command = [*gunicorn_command(f"{settings.host}:{settings.port}", settings.workers), "--access-logfile", "-"]
+    os.execv(sys.executable, command)
+
+
+def _prepare(settings: Settings) -> Path:
+    """Create the run directory and nginx's temporary folders; write the configuration."""
+    for name in TEMP_DIRS:
+        (settings.run_dir / name).mkdir(parents=True, exist_ok=True)
+    settings.socket.unlink(missing_ok=True)
+    config = settings.run_dir / "nginx.conf"
+    config.write_text(render_config(settings), encoding="utf-8")
+    return config
+
+
+def _start_gunicorn(settings: Settings) -> subprocess.Popen[bytes]:
+    """gunicorn on the private socket, trusting one proxy hop; returns once the socket exists."""
+    env = {**os.environ, "SEARCH_BEHIND_PROXY": "1"}
+    process = subprocess.Popen(
+        gunicorn_command(f"unix:{settings.socket}", settings.workers), env=env, start_new_session=True
+    )
+    ready = threading.Event()
+    for _ in range(int(STARTUP_TIMEOUT / 0.1)):
+        if settings.socket.exists() or process.poll() is not None:
+            break
+        ready.wait(0.1)
+    if not settings.socket.exists():
+        _stop({"gunicorn": process})
+        raise SystemExit(f"serve : gunicorn n’a pas démarré (code {process.returncode}).")
+    return process
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every running child (fast stop for nginx, graceful for gunicorn), SIGKILL if stuck.
+
+    Each child leads its own process group (``start_new_session``): what is left in a group once its
+    leader has stopped (nginx's worker outlives a killed master) is killed with it.
+    """
+    for process in children.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for name, process in children.items():
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            say(f"{name} ne s’arrête pas : SIGKILL.")
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+    for process in children.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait for SIGTERM/SIGINT or for a child to stop; stop them all; 0 on a signal, 1 otherwise."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        dead: list[str] = []
+        while not stop.wait(0.2) and not dead:
+            dead = [name for name, process in children.items() if process.poll() is not None]
+        if dead:
+            name = dead[0]
+            say(f"{name} s’est arrêté (code {children[name].returncode}) : arrêt du service.")
+        _stop(children)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0 if received and not dead else 1
+
+
+def run_front(settings: Settings, nginx: str) -> int:
+    """nginx on ``HOST:PORT`` in front of gunicorn; returns the exit status."""
+    config = _prepare(settings)
+    gunicorn = _start_gunicorn(settings)
+    command = [nginx, "-p", str(settings.run_dir.resolve()), "-c", str(config.resolve()), "-e", "stderr"]
+    children = {"gunicorn": gunicorn, "nginx": subprocess.Popen(command, start_new_session=True)}
+    say(
+        f"http://{settings.host}:{settings.port}/ — nginx devant gunicorn ({settings.workers} workers, "
+        f"socket {settings.socket})."
+    )
+    return supervise(children)
+
+
+def parse_args(argv: list[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(prog="python -m search_app.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on")
+    parser.add_argument("--port", type=int, default=8000, help="port nginx listens on")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--run-dir", type=Path, default=Path("var/run"), help="configuration, socket, temp files")
+    parser.add_argument("--nginx", default=find_nginx(), help="nginx executable (default: found on the PATH)")
+    args = parser.parse_args(argv)
+    nginx = args.nginx if args.nginx and os.access(args.nginx, os.X_OK) else None
+    return Settings(args.host, args.port, args.workers, args.run_dir, nginx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_args(argv)
+    if settings.nginx is None:
+        serve_alone(settings)
+    return run_front(settings, settings.nginx)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

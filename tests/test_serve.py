@@ -1,0 +1,73 @@
+"""The front's configuration (search_app/serve.py, search_app/deploy/nginx.conf.in) and the proxy trust.
+
+The servers themselves run in tests/reliability/test_front.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from search_app import create_app
+from search_app.serve import TEMP_DIRS, Settings, find_nginx, parse_args, render_config
+
+
+def _settings(tmp_path: Path, workers: int = 3) -> Settings:
+    return Settings("127.0.0.1", 8123, workers, tmp_path, "/usr/sbin/nginx")
+
+
+def test_the_rendered_config_fills_every_placeholder_and_keeps_nginx_variables(tmp_path: Path):
+    config = render_config(_settings(tmp_path))
+    assert "${" not in config
+    assert "listen 127.0.0.1:8123;" in config
+    assert f"server unix:{tmp_path.resolve()}/gunicorn.sock;" in config
+    assert "limit_conn export_all 2;" in config  # 3 workers: 2 exports at once, one worker stays free
+    assert "limit_req_zone $binary_remote_addr zone=api:10m rate=10r/s;" in config
+    # Overwritten with the client's address, never appended to what the client sent.
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
+    assert "proxy_add_x_forwarded_for" not in config
+    for name in TEMP_DIRS:
+        assert f"_temp_path {tmp_path.resolve()}/{name};" in config
+    assert "Trop de requêtes\u00a0: réessayez dans une seconde." in config
+
+
+def test_one_worker_still_allows_one_export(tmp_path: Path):
+    assert "limit_conn export_all 1;" in render_config(_settings(tmp_path, workers=1))
+
+
+def test_nginx_accepts_the_rendered_config(tmp_path: Path):
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.fail("nginx not found: `make nginx` (root) or `apt-get install -y nginx`.", pytrace=False)
+    for name in TEMP_DIRS:
+        (tmp_path / name).mkdir()
+    config = tmp_path / "nginx.conf"
+    config.write_text(render_config(_settings(tmp_path)), encoding="utf-8")
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(config), "-e", "stderr"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "warn" not in checked.stderr, checked.stderr
+
+
+def test_a_missing_nginx_means_gunicorn_alone(tmp_path: Path):
+    assert parse_args(["--nginx", str(tmp_path / "nginx"), "--port", "9"]).nginx is None
+
+
+@pytest.mark.parametrize(("behind", "forwarded", "expected"), [
+    (None, "203.0.113.9", 200),   # not behind a proxy: the header is anybody's, ignored
+    ("1", "203.0.113.9", 403),    # behind it: the address nginx forwards decides
+    ("1", "127.0.0.1", 200),
+])  # fmt: skip
+def test_stats_trust_forwarded_for_only_behind_the_proxy(
+    index_root: Path, tmp_path: Path, behind: str | None, forwarded: str, expected: int
+):
+    config = {"SEARCH_INDEX_DIR": str(index_root), "SEARCH_LOG": False, "ANALYTICS_DB": str(tmp_path / "a.db")}
+    app = create_app({**config, "BEHIND_PROXY": behind or False})
+    response = app.test_client().get(
+        "/stats", headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    )
+    assert response.status_code == expected
