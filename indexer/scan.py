@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from indexer.corpus import CorpusError, CorpusProblem, check_unique_ids, corpus_files, read_record
@@ -21,20 +21,22 @@ from indexer.schema import FACET_TABLE
 from indexer.vocabularies import Theme, expressions_in, themes_matching
 
 
-@dataclass(frozen=True, slots=True)
-class RecordSummary:
-    """What the build keeps of one record between its two passes."""
+@dataclass(frozen=True)
+class RecordSummary(Programme):
+    """What the build keeps of one record between its two passes: the :class:`Programme` without its
+    long texts (description, objectives and notes are empty), the digest of the whole record, and its
+    facet values."""
 
-    id: str
-    title: str
-    region: str
-    countries: tuple[str, ...]
-    status: str
-    themes: tuple[str, ...]
-    path: str
-    digest: str
+    digest: str = ""
     #: Its values of each facet of :data:`indexer.schema.FACET_TABLE`, in the table's order.
     facets: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, programme: Programme, digest: str) -> RecordSummary:
+        """The summary of a whole programme whose stored record has ``digest``."""
+        kept = {f.name: getattr(programme, f.name) for f in fields(Programme)}
+        kept.update(description=(), objectives=(), notes=())
+        return cls(**kept, digest=digest, facets=tuple(facet.values(programme) for facet in FACET_TABLE))
 
 
 @dataclass
@@ -75,11 +77,7 @@ def _scan_chunk(paths: Sequence[Path], themes: Sequence[Theme]) -> CorpusScan:
             continue
         programme, found = with_themes(programme, themes)
         _, digest = record_data(programme)
-        scan.records.append(
-            RecordSummary(programme.id, programme.title, programme.region, programme.countries,
-                          programme.status, programme.themes, programme.path, digest,
-                          tuple(facet.values(programme) for facet in FACET_TABLE))
-        )
+        scan.records.append(RecordSummary.of(programme, digest))
         scan.expressions |= found
         scan.has_objectives |= bool(programme.objectives)
     return scan
