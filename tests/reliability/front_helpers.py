@@ -187,6 +187,79 @@ def trickle(port: int, count: int, seconds: float) -> threading.Thread:
     return thread
 
 
+class SlowClients:
+    """``stalled`` connections that send the start of a request line and then nothing, and ``trickling``
+    ones that send one byte of a request a second; every connection the server closes is opened again,
+    once a second, until :meth:`stop` (so the pressure lasts as long as the test, whatever the server's
+    timeouts). Counts the reconnections."""
+
+    REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 4000
+
+    def __init__(self, port: int, stalled: int, trickling: int) -> None:
+        self.port = port
+        self.stalled = [self._open(b"GET /healthz HT") for _ in range(stalled)]
+        self.trickling: list[tuple[socket.socket | None, int]] = [(self._open(b""), 0) for _ in range(trickling)]
+        self.reconnections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _open(self, first: bytes) -> socket.socket | None:
+        try:
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            if first:
+                sock.sendall(first)
+            return sock
+        except OSError:
+            return None
+
+    @staticmethod
+    def _closed(sock: socket.socket | None) -> bool:
+        if sock is None:
+            return True
+        try:
+            sock.setblocking(False)
+            return sock.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        finally:
+            with contextlib.suppress(OSError):
+                sock.setblocking(True)
+
+    def _reopen(self, sock: socket.socket | None, first: bytes) -> socket.socket | None:
+        if sock is not None:
+            sock.close()
+        self.reconnections += 1
+        return self._open(first)
+
+    def _tick(self) -> None:
+        for index, sock in enumerate(self.stalled):
+            if self._closed(sock):
+                self.stalled[index] = self._reopen(sock, b"GET /healthz HT")
+        for index, (sock, sent) in enumerate(self.trickling):
+            try:
+                if sock is None or self._closed(sock):
+                    raise OSError("closed")
+                sock.sendall(self.REQUEST[sent : sent + 1])
+                self.trickling[index] = (sock, sent + 1)
+            except OSError:
+                self.trickling[index] = (self._reopen(sock, b""), 0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self._tick()
+
+    def stop(self) -> None:
+        """Stop the clients and close every connection."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+        for sock in [*self.stalled, *(s for s, _ in self.trickling)]:
+            if sock is not None:
+                sock.close()
+
+
 def timed_get(front: Front, path: str, timeout: float) -> tuple[int | None, float]:
     """Status and seconds of one request; status ``None`` when it did not answer within ``timeout``."""
     started = time.perf_counter()

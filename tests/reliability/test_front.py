@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import statistics
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 
 from tests.reliability.front_helpers import (
     Front,
+    SlowClients,
     UnixHTTPConnection,
     all_gone,
     stalled_connections,
@@ -32,8 +34,11 @@ from tests.reliability.front_helpers import (
 pytestmark = pytest.mark.slow
 
 STALLED = 200
-TRICKLING = 100
+TRICKLING = 200
 PROBES = 10
+#: Issue 13's target: under that pressure, each probe answers within a second, every time, for 30 s.
+PRESSURE_SECONDS = 30.0
+PROBE_EVERY = 0.5
 ALONE_TIMEOUT = 3.0
 TOO_MANY = "Trop de requêtes\u00a0: réessayez dans une seconde."
 TOO_MANY_EXPORTS = "Trop d’exports CSV en cours\u00a0: réessayez dans quelques secondes."
@@ -220,3 +225,30 @@ def test_the_supervisor_stops_everything_when_nginx_dies(index_root: Path, tmp_p
         stop_front(served)
     assert all_gone(pids), pids
     assert "nginx s’est arrêté (code -9) : arrêt du service." in served.stderr()
+
+
+def test_under_slow_clients_for_30_seconds_every_probe_answers_within_a_second(
+    front: Front, record_property: Callable[[str, object], None]
+):
+    """200 stalled and 200 trickling connections, reopened as the front closes them, for 30 s: a normal
+    client's /healthz and /api/search answer within 1 s every time (issue 13's target)."""
+    clients = SlowClients(front.port, STALLED, TRICKLING)
+    probes: list[tuple[str, int | None, float]] = []
+    try:
+        deadline = time.monotonic() + PRESSURE_SECONDS
+        while time.monotonic() < deadline:
+            for path in ("/healthz", "/api/search?q=migrants"):
+                probes.append((path, *timed_get(front, path, timeout=1.0)))
+            time.sleep(PROBE_EVERY)
+    finally:
+        clients.stop()
+    seconds = [elapsed for _, _, elapsed in probes]
+    figures = (
+        f"{len(probes)} probes in {PRESSURE_SECONDS:.0f} s, median {statistics.median(seconds) * 1000:.1f} ms, "
+        f"max {max(seconds) * 1000:.1f} ms, {clients.reconnections} slow connections reopened"
+    )
+    print(figures)
+    record_property("front_30s", figures)
+    failed = [probe for probe in probes if probe[1] != 200 or probe[2] >= 1.0]
+    assert not failed, failed[:5]
+    assert len(probes) >= 40 and clients.reconnections > 0, "the pressure lasted, and the front closed slow clients"
