@@ -131,14 +131,15 @@ def facet_counts(
     final = apply_filters(matched, filters)
     for facet in FACETS:
         base = apply_filters(matched, filters, skip=facet)
+        own_filter = filters.get(facet) is not None  # without one, base is final: matching is count
         chosen = set(selected.get(facet, ()))
         counts = []
-        for key, value in facets.get(facet, {}).items():
+        known = facets.get(facet, {})
+        for key, value in known.items():
             count = (base & value.bits).bit_count()
             if count or key in chosen:
-                matching = (final & value.bits).bit_count()
+                matching = (final & value.bits).bit_count() if own_filter else count
                 counts.append(FacetCount(key, value.label, count, key in chosen, matching=matching))
-        known = facets.get(facet, {})
         as_typed = {slugify(value): value.strip() for value in reversed((typed or {}).get(facet, ()))}
         counts += [FacetCount(key, as_typed.get(key, key), 0, True, False) for key in chosen if key not in known]
         counts.sort(key=lambda c: (-c.count, fold(c.value)))
