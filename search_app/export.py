@@ -38,11 +38,6 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _item_body(item: ObjectiveItem) -> str:
-    """An objective's own heading and text: « AIDE À LA RÉINTÉGRATION — Répondre… »."""
-    return f"{item.heading} — {item.text}" if item.heading else item.text
-
-
 def objectives_cell(objectives: Sequence[ObjectiveItem]) -> str:
     """Every objective item, in record order, one per line, under its section.
 
@@ -54,11 +49,11 @@ def objectives_cell(objectives: Sequence[ObjectiveItem]) -> str:
         items = list(group)
         label = section.rstrip(" :\u00a0")
         if label and len(items) == 1:
-            lines.append(f"{label}\u00a0: {_item_body(items[0])}")
+            lines.append(items[0].display_text())  # « Objectif global : … », as results show it
             continue
         if label:
             lines.append(f"{label}\u00a0:")
-        lines.extend(BULLET + _item_body(item) for item in items)
+        lines.extend(BULLET + item.display_text(with_section=False) for item in items)
     return "\n".join(lines)
 
 
