@@ -60,9 +60,15 @@ def code_version(template_dir: str, static_dir: str) -> str:
     return digest.hexdigest()[:FINGERPRINT_CHARS]
 
 
-def _static_fingerprint(app: Flask, filename: str) -> str | None:
-    path = Path(app.static_folder or "", filename)
+@cache
+def _static_version(folder: str, filename: str) -> str | None:
+    """The fingerprint of a static file, None if there is none (looked up once per file and process)."""
+    path = Path(folder, filename)
     return fingerprint(path) if path.is_file() else None
+
+
+def _static_fingerprint(app: Flask, filename: str) -> str | None:
+    return _static_version(app.static_folder or "", filename)
 
 
 def _add_static_fingerprint(endpoint: str, values: dict[str, Any]) -> None:
@@ -94,7 +100,7 @@ def _not_modified() -> Response | None:
     if g.etag is None:
         return None
     # The client may hold the answer as sent compressed: flask-compress suffixes the ETag (« …:br »).
-    held = [tag for tag in (g.etag, *(f"{g.etag}:{suffix}" for suffix in ETAG_SUFFIXES))]
+    held = (g.etag, *(f"{g.etag}:{suffix}" for suffix in ETAG_SUFFIXES))
     matched = next((tag for tag in held if request.if_none_match.contains(tag)), None)
     if matched is None:
         return None
