@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from indexer.analysis import straight_apostrophes
+
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
@@ -59,7 +61,6 @@ CREATE INDEX IF NOT EXISTS clicks_query ON clicks (query);
 
 
 QUERY_LENGTH = 500
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
 
 
 def typed_form(text: str) -> str:
@@ -73,7 +74,7 @@ def query_key(text: str) -> str:
     >>> query_key(" L’OIM  Libye "), query_key("sûr") == query_key("sur")
     ("l'oim libye", False)
     """
-    return typed_form(text).casefold().translate(_APOSTROPHES)[:QUERY_LENGTH]
+    return straight_apostrophes(typed_form(text).casefold())[:QUERY_LENGTH]
 
 
 def connect(path: Path) -> sqlite3.Connection:
