@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 
-from flask import Request
+from flask import Request, current_app, g, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -35,6 +35,13 @@ def may_read_stats(request: Request, token: str | None) -> bool:
     except (Unauthorized, Forbidden):
         return False
     return True
+
+
+def this_client_may_read_stats() -> bool:
+    """:func:`may_read_stats` for the current request, decided once (the ETag and the footer ask)."""
+    if "may_read_stats" not in g:
+        g.may_read_stats = may_read_stats(request, current_app.config["STATS_TOKEN"])
+    return bool(g.may_read_stats)
 
 
 def check_stats_access(request: Request, token: str | None) -> None:

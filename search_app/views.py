@@ -10,7 +10,7 @@ from search_app.day_chart import day_chart
 from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
-from search_app.stats_access import check_stats_access, may_read_stats
+from search_app.stats_access import check_stats_access, this_client_may_read_stats
 from search_app.tracking import analytics_report, track_click, track_search
 
 bp = Blueprint("views", __name__)
@@ -19,7 +19,7 @@ bp = Blueprint("views", __name__)
 @bp.app_context_processor
 def _footer_links() -> dict[str, bool]:
     """« Statistiques » appears in the footer only to those allowed to read them."""
-    return {"show_stats_link": may_read_stats(request, current_app.config["STATS_TOKEN"])}
+    return {"show_stats_link": this_client_may_read_stats()}
 
 
 def _service() -> SearchService:
