@@ -34,10 +34,7 @@ class GenerationAnalyzer:
 
 def open_analyzer(root: Path, *, with_lexicon: bool = False) -> GenerationAnalyzer:
     """The live generation's analyser; raise :class:`IndexUnavailable` if there is none or it is unreadable."""
-    try:
-        generation = current_generation(root)
-    except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
-        raise IndexUnavailable("pointeur CURRENT illisible", str(error)) from error
+    generation = current_generation(root)  # IndexUnavailable for a missing, unreadable or garbage pointer
     meta = generation.meta
     if not isinstance(meta, dict):
         raise IndexUnavailable(f"génération {generation.name} illisible : meta.json n’est pas un objet JSON")

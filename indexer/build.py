@@ -26,18 +26,22 @@ from whoosh.query import Term
 from indexer.analysis import ANALYZER_VERSION, fold, protected_terms
 from indexer.french import fold_word
 from indexer.geography import codes_file_for, country_codes, load_gazetteer
+from indexer.manifest import GenerationDamaged, verify_generation, write_manifest
 from indexer.records import Programme
 from indexer.scan import RecordSummary, scan_corpus
 from indexer.schema import FACET_TABLE, SCHEMA_VERSION, build_schema
 from indexer.segments import RecordChanged, write_segments
 from indexer.store import (
     META_NAME,
+    POINTER_NAME,
     SYNONYMS_FILE,
     TITLES_NAME,
     VOCABULARY_NAME,
+    IndexUnavailable,
     build_lock,
-    current_generation_name,
+    generation_names,
     new_generation_name,
+    pointed_generation,
     read_generation,
     remove_old_generations,
     staged_generation,
@@ -70,6 +74,8 @@ class BuildResult:
     documents: int
     skipped: bool
     seconds: float
+    #: Why the live generation could not be kept although the corpus may be unchanged (None: nothing to repair).
+    repaired: str | None = None
 
 
 def read_acronyms(path: Path | None) -> list[str]:
@@ -236,11 +242,8 @@ def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defa
     )
     index_root.mkdir(parents=True, exist_ok=True)
     with build_lock(index_root):
-        try:
-            live = current_generation_name(index_root)
-        except ValueError:  # a damaged pointer (not UTF-8): build and replace it
-            live = None
-        if live and not force and _same_fingerprint(index_root, live, corpus_fingerprint):
+        live, problem = live_problem(index_root)
+        if live and not problem and not force and _same_fingerprint(index_root, live, corpus_fingerprint):
             return BuildResult(live, len(records), True, time.perf_counter() - started)
         name = new_generation_name(corpus_fingerprint)
         with staged_generation(index_root, name) as staging:
@@ -251,9 +254,38 @@ def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defa
             _write_metadata(staging, name, prepared, forms)
             (staging / SYNONYMS_FILE).write_text(json.dumps(synonyms, ensure_ascii=False), encoding="utf-8")
             _verify(staging, records)
+            _write_verified_manifest(staging)
         switch_to(index_root, name)
-        remove_old_generations(index_root, keep={name, live or ""})
-    return BuildResult(name, len(records), False, time.perf_counter() - started)
+        damaged = {live} if live and problem else set()
+        remove_old_generations(index_root, keep={name, live or ""} - damaged, discard=damaged)
+    return BuildResult(name, len(records), False, time.perf_counter() - started, problem)
+
+
+def live_problem(root: Path) -> tuple[str | None, str | None]:
+    """The live generation (None when the pointer is unusable) and what is wrong with it (None: intact).
+
+    A root without pointer nor generation is a first build, not a problem.
+    """
+    try:
+        live = pointed_generation(root)
+    except IndexUnavailable as error:
+        if not generation_names(root) and not (root / POINTER_NAME).exists():
+            return None, None
+        return None, error.full()
+    try:
+        verify_generation(root / live)
+    except GenerationDamaged as damage:
+        return live, f"génération {live} endommagée ({damage})"
+    return live, None
+
+
+def _write_verified_manifest(staging: Path) -> None:
+    """Checksum every file into the manifest, then read it all back from disk before the switch."""
+    write_manifest(staging)
+    try:
+        verify_generation(staging)
+    except GenerationDamaged as damage:
+        raise BuildError(f"vérification : {damage} (relu après écriture)") from damage
 
 
 def _same_fingerprint(root: Path, live: str, corpus_fingerprint: str) -> bool:

@@ -106,6 +106,8 @@ def _progress(done: int, total: int) -> None:
 def _build(args: argparse.Namespace) -> int:
     root = args.index or default_index_dir()
     result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)
+    if result.repaired:
+        print(f"réparation : {result.repaired} ; index reconstruit")
     if result.skipped:
         print(f"corpus inchangé : {result.generation} reste en service ({result.documents} documents)")
     else:

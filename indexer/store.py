@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ VOCABULARY_NAME = "vocabulary.json"
 SYNONYMS_FILE = "synonyms.json"
 TITLES_NAME = "titles.json"
 GENERATION_PREFIX = "gen-"
+#: What a generation name may look like (a pointer holding anything else is garbage, never echoed).
+GENERATION_NAME = re.compile(r"gen-[A-Za-z0-9_.-]{1,120}")
 DEFAULT_INDEX_DIR = "var/index"
 
 
@@ -66,11 +69,37 @@ class Generation:
 
 
 def current_generation_name(root: Path) -> str | None:
-    """The generation the pointer names, or None when there is no pointer."""
+    """The generation the pointer names, or None when there is no pointer (its text, unchecked)."""
     try:
         return (root / POINTER_NAME).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
+
+
+def pointed_generation(root: Path) -> str:
+    """The generation ``CURRENT`` names, checked; raise :class:`IndexUnavailable` saying what is wrong.
+
+    The public reason never repeats the pointer's text (garbage stays in ``detail``, truncated).
+    """
+    pointer = root / POINTER_NAME
+    try:
+        raw = pointer.read_bytes()
+    except FileNotFoundError as error:
+        if generation_names(root):
+            raise IndexUnavailable(f"pointeur {POINTER_NAME} absent", f"{pointer} absent") from error
+        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}") from error
+    except IsADirectoryError as error:
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} invalide (c’est un dossier)", str(pointer)) from error
+    except OSError as error:
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
+    name = raw.decode("utf-8", "replace").strip()
+    if not name:
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} vide", str(pointer))
+    if not GENERATION_NAME.fullmatch(name):
+        raise IndexUnavailable(f"pointeur {POINTER_NAME} invalide", f"{pointer} contient {name[:60]!r}")
+    if not (root / name).is_dir():
+        raise IndexUnavailable("génération en service introuvable", f"{root / name} absent")
+    return name
 
 
 def read_generation(root: Path, name: str) -> Generation:
@@ -84,15 +113,15 @@ def read_generation(root: Path, name: str) -> Generation:
 
 
 def current_generation(root: Path) -> Generation:
-    """The live generation; raise :class:`IndexUnavailable` when none is built."""
-    name = current_generation_name(root)
-    if name is None:
-        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}")
-    return read_generation(root, name)
+    """The live generation; raise :class:`IndexUnavailable` when none is built or the pointer is bad."""
+    return read_generation(root, pointed_generation(root))
 
 
 def switch_to(root: Path, name: str) -> None:
-    """Atomically point ``CURRENT`` at generation ``name``."""
+    """Atomically point ``CURRENT`` at generation ``name`` (a ``CURRENT`` directory is moved aside first)."""
+    pointer = root / POINTER_NAME
+    if pointer.is_dir() and not pointer.is_symlink():
+        os.rename(pointer, root / f"{POINTER_NAME}.dossier-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
     temporary = root / f".{POINTER_NAME}.{os.getpid()}.tmp"
     temporary.write_text(name + "\n", encoding="utf-8")
     os.replace(temporary, root / POINTER_NAME)
@@ -136,9 +165,12 @@ def staged_generation(root: Path, name: str) -> Iterator[Path]:
         raise
 
 
-def remove_old_generations(root: Path, keep: set[str]) -> None:
-    """Remove generations older than the previous one (except ``keep``), and leftovers of failed builds."""
-    names = generation_names(root)
+def remove_old_generations(root: Path, keep: set[str], discard: set[str] | frozenset[str] = frozenset()) -> None:
+    """Remove ``discard`` (damaged generations), generations older than the previous intact one (except
+    ``keep``), and leftovers of failed builds."""
+    for name in discard:
+        shutil.rmtree(root / name, ignore_errors=True)
+    names = [name for name in generation_names(root) if name not in discard]
     for name in names[:-2]:
         if name not in keep:
             shutil.rmtree(root / name, ignore_errors=True)

@@ -108,9 +108,14 @@ def openapi() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 with the live generation, or 503 with the reason."""
+    """200 with the generation served (and, when it is the fallback, why), or 503 with the reason."""
     try:
-        state = _service().status()
+        serving = _service().serving()
     except IndexUnavailable as error:
         return jsonify({"status": "unavailable", "error": str(error)}), 503
-    return jsonify({"status": "ok", "documents": state.documents, "index": state.name}), 200
+    state = serving.state
+    body = {"status": "ok", "documents": state.documents, "index": state.name, "pointed": serving.pointed}
+    body["fallback"] = serving.is_fallback
+    if serving.fallback_reason:
+        body["reason"] = serving.fallback_reason
+    return jsonify(body), 200

@@ -73,14 +73,31 @@ def _unavailable(error: IndexUnavailable) -> Response:
     return render_error(503, f"{FRENCH_MESSAGES[503]} {unavailable_reason(error)}")
 
 
+def _damage_behind(error: Exception) -> IndexUnavailable | None:
+    """Whether damaged index files explain ``error`` (the served generation is then taken out of service)."""
+    service = current_app.extensions.get("search_service")
+    return service.holder.verify_after_error(error) if service is not None else None
+
+
 def _corrupt(error: CorruptIndexError) -> Response:
-    """Damaged index files found mid-search: 503, and the generation is taken out of service."""
-    unavailable = current_app.extensions["search_service"].holder.mark_broken(error)
+    """Whoosh found damaged files mid-search: 503; the generation leaves service if its files fail verification."""
+    damage = _damage_behind(error)
     logger.error("index corrupted: %s", error)
-    return render_error(503, f"{FRENCH_MESSAGES[503]} {unavailable}")
+    return _retry_later(damage or IndexUnavailable("index illisible"))
+
+
+def _retry_later(error: IndexUnavailable) -> Response:
+    response = render_error(503, f"{FRENCH_MESSAGES[503]} {unavailable_reason(error)}")
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _unexpected(error: Exception) -> Response:
+    """500, unless damaged index files explain the error: then 503 (the next request gets the fallback)."""
+    damage = _damage_behind(error)
+    if damage is not None:
+        logger.error("index damaged (%s: %s)", type(error).__name__, error)
+        return _retry_later(damage)
     logger.exception("unexpected error", exc_info=error)
     return render_error(500, FRENCH_MESSAGES[500])
 

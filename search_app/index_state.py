@@ -31,13 +31,13 @@ from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD, SCHEMA_VERSION
 from indexer.store import (
     META_NAME,
-    POINTER_NAME,
     SYNONYMS_FILE,
     TITLES_NAME,
     VOCABULARY_NAME,
     Generation,
     IndexUnavailable,
-    current_generation,
+    pointed_generation,
+    read_generation,
 )
 from search_app.facets import FacetValues, read_facet_values
 from search_app.fast_check import check_fast_path
@@ -85,6 +85,8 @@ class GenerationState:
     titles: list[tuple[str, str, str]]  # (folded title, title, id)
     synonyms: list[list[dict]]  # groups of {"text", "terms", "positions"}
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # field -> length per docnum, for BM25F
+    #: The generation's directory.
+    index_path: Path = field(default_factory=Path)
     #: Why the vectorised evaluator is off for this generation (None: it agreed with Whoosh on opening).
     fast_path_problem: str | None = None
     #: Queries this generation ran through Whoosh because the evaluator does not handle them.
@@ -213,9 +215,10 @@ class GenerationState:
         return words
 
 
-def open_generation(root: Path) -> GenerationState:
-    """Open the live generation, precompute its per-generation data, and check the fast path."""
-    generation = _live_generation(root)
+def open_generation(root: Path, name: str | None = None) -> GenerationState:
+    """Open generation ``name`` (default: the one ``CURRENT`` names), precompute its per-generation data,
+    and check the fast path."""
+    generation = _checked_generation(root, name or pointed_generation(root))
     try:
         state = _read_state(generation)
         state.fast_path_problem = check_fast_path(state.searcher(), state.field_lengths, state.spans)
@@ -226,12 +229,9 @@ def open_generation(root: Path) -> GenerationState:
     return state
 
 
-def _live_generation(root: Path) -> Generation:
-    """The generation ``CURRENT`` names, if it was built by this analyser and schema."""
-    try:
-        generation = current_generation(root)
-    except (OSError, ValueError) as error:  # a pointer that is a directory, unreadable, or not UTF-8
-        raise IndexUnavailable(f"pointeur {POINTER_NAME} illisible", str(error)) from error
+def _checked_generation(root: Path, name: str) -> Generation:
+    """Generation ``name``'s metadata, if it was built by this analyser and schema."""
+    generation = read_generation(root, name)
     if not isinstance(generation.meta, dict):
         raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
@@ -279,4 +279,5 @@ def _read_state(generation: Generation) -> GenerationState:
         titles=[(fold(title), title, programme_id) for programme_id, title in listed],
         synonyms=synonyms,
         lengths=lengths,
+        index_path=generation.path,
     )

@@ -36,7 +36,7 @@ from search_app.facets import (
     normalise_selection,
     selection_bits,
 )
-from search_app.holder import IndexHolder
+from search_app.holder import IndexHolder, Serving
 from search_app.index_state import GenerationState
 from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
@@ -138,8 +138,12 @@ class SearchService:
         self.cache: PageCache[SearchPage] = PageCache(cache_size)
 
     def status(self) -> GenerationState:
-        """The live generation (raises IndexUnavailable with the reason)."""
+        """The served generation (raises IndexUnavailable with the reason)."""
         return self.holder.current()
+
+    def serving(self) -> Serving:
+        """The served generation, what ``CURRENT`` names, and whether it is the fallback."""
+        return self.holder.serving()
 
     def _evaluate(self, request: SearchRequest, state: GenerationState) -> _Evaluation:
         """Parse, match (AND then OR) and filter: everything but ordering and presentation."""

@@ -1,8 +1,10 @@
 """The generation holder: a replaced generation keeps serving the requests that hold it, then its
-searchers (every thread's readers and files) are closed."""
+searchers (every thread's readers and files) are closed; a damaged one gives way to the previous one."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 import search_app.holder as holder_module
 from indexer.build import build_index
+from indexer.store import POINTER_NAME, IndexUnavailable, pointed_generation
 from search_app.holder import IndexHolder
 from tests.paths import ACRONYMS, CORPUS_DIR
 
@@ -53,13 +56,107 @@ def test_a_replaced_generation_is_closed_after_the_grace_period(root: Path) -> N
     assert not new.searcher().is_closed
 
 
-def test_a_generation_taken_out_of_service_is_closed_too(root: Path) -> None:
+def _two_generations(root: Path) -> tuple[str, str]:
+    """(previous, live) after a forced rebuild of the same corpus."""
+    previous = pointed_generation(root)
+    live = build_index(CORPUS_DIR, root, ACRONYMS, force=True).generation
+    return previous, live
+
+
+def _segment(root: Path, name: str) -> Path:
+    return next((root / name).glob("*.seg"))
+
+
+def _damage(path: Path, keep_mtime: bool = False) -> None:
+    """Overwrite 512 bytes in the middle of ``path`` (optionally putting its mtime back)."""
+    info = path.stat()
+    with open(path, "r+b") as handle:
+        handle.seek(info.st_size // 2)
+        handle.write(os.urandom(512))
+    if keep_mtime:
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_a_damaged_generation_gives_way_to_the_previous_one_and_is_closed(root: Path) -> None:
     clock = Clock()
+    previous, live = _two_generations(root)
     holder = IndexHolder(root, clock=clock)
-    broken = holder.current()
-    searcher = broken.searcher()
-    holder.mark_broken(ValueError("octets corrompus"))
+    damaged = holder.current()
+    searcher = damaged.searcher()
+    assert damaged.name == live and not holder.serving().is_fallback
+
+    _damage(_segment(root, live))
+    serving = holder.serving()
+    assert serving.state.name == previous and serving.pointed == live and serving.is_fallback
+    assert serving.fallback_reason == f"index « {live} » endommagé"
+    assert serving.state.searcher().document_number(id="afghanistan-rada") is not None
     clock.now += holder_module.RETIRE_SECONDS
-    build_index(CORPUS_DIR, root, ACRONYMS, force=True)
-    assert holder.current().name != broken.name
-    assert searcher.is_closed
+    holder.current()
+    assert searcher.is_closed, "the damaged generation's searchers are closed after the grace period"
+
+    repaired = build_index(CORPUS_DIR, root, ACRONYMS)
+    assert repaired.repaired and not repaired.skipped, "a plain build repairs the damaged live generation"
+    assert holder.current().name == repaired.generation and not holder.serving().is_fallback
+    assert not (root / live).exists(), "the damaged generation is removed, the intact previous one kept"
+    assert (root / previous).is_dir()
+
+
+def test_without_an_intact_generation_the_reason_says_so(root: Path) -> None:
+    live = pointed_generation(root)
+    _damage(_segment(root, live))
+    with pytest.raises(IndexUnavailable) as raised:
+        IndexHolder(root).current()
+    assert str(raised.value) == f"index « {live} » endommagé et aucune génération précédente intacte"
+    assert ".seg" in raised.value.detail, "the operator's detail names the damaged file"
+
+
+def test_a_deleted_generation_is_noticed_at_the_next_request(root: Path) -> None:
+    previous, live = _two_generations(root)
+    holder = IndexHolder(root)
+    assert holder.current().name == live
+    shutil.rmtree(root / live)
+    serving = holder.serving()
+    assert serving.state.name == previous and serving.fallback_reason == "génération en service introuvable"
+
+
+def test_a_garbage_pointer_is_never_echoed_and_the_newest_intact_generation_serves(root: Path) -> None:
+    _, live = _two_generations(root)
+    (root / POINTER_NAME).write_text("<script>x</script> ../../etc", encoding="utf-8")
+    serving = IndexHolder(root).serving()
+    assert serving.state.name == live and serving.pointed is None
+    assert serving.fallback_reason == f"pointeur {POINTER_NAME} invalide"
+
+
+def test_a_rejected_generation_is_hashed_again_only_when_its_files_change(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    previous, live = _two_generations(root)
+    _damage(_segment(root, live))
+    verified: list[str] = []
+    real = holder_module.verify_generation
+    monkeypatch.setattr(holder_module, "verify_generation", lambda path: verified.append(path.name) or real(path))
+    holder = IndexHolder(root, clock=clock)
+    assert holder.current().name == previous
+    assert verified == [live, previous]
+    (root / POINTER_NAME).touch()  # the pointer changes stamp, the damaged files do not
+    clock.now += 5
+    assert holder.current().name == previous
+    assert verified == [live, previous], "neither the known-bad nor the served generation is hashed again"
+
+
+def test_an_error_while_searching_re_verifies_the_files(root: Path) -> None:
+    clock = Clock()
+    previous, live = _two_generations(root)
+    holder = IndexHolder(root, clock=clock)
+    assert holder.current().name == live
+    assert holder.verify_after_error(KeyError("bug")) is None, "intact files: a bug, not damage"
+    assert holder.current().name == live
+
+    _damage(_segment(root, live), keep_mtime=True)  # invisible to the stamps
+    assert holder.current().name == live
+    assert holder.verify_after_error(KeyError("bug")) is None, "at most one re-verification per interval"
+    clock.now += holder_module.REVERIFY_SECONDS
+    rejection = holder.verify_after_error(KeyError("bug"))
+    assert rejection is not None and str(rejection) == f"index « {live} » endommagé"
+    assert holder.current().name == previous and holder.serving().is_fallback

@@ -151,7 +151,8 @@ def test_unexpected_error_is_a_plain_500_without_trace(index_root: Path, path: s
 
 
 def test_corrupt_index_files_are_a_503_without_trace(index_copy: Path, caplog):
-    """Garbage in the postings is only found while searching: a 503 with the reason, never a 500."""
+    """Garbage in the postings (the only generation): the manifest check finds it, a 503 with the reason, never
+    a 500."""
     segment = next(live_generation(index_copy).glob("*.seg"))
     data = bytearray(segment.read_bytes())
     data[20_000:60_000] = bytes(range(256)) * 156 + bytes(range(64))
@@ -165,10 +166,10 @@ def test_corrupt_index_files_are_a_503_without_trace(index_copy: Path, caplog):
     for response in responses:
         assert_security_headers(response)
         assert_no_traceback(body_text(response))
-        assert "illisible" in body_text(response)
+        assert "endommagé" in body_text(response)
     health = prod_client.get("/healthz")
     assert health.status_code == 503  # taken out of service until another generation is switched in
-    assert "illisible" in json_of(health)["error"]
+    assert "endommagé" in json_of(health)["error"]
 
 
 def test_debug_is_off_by_default(index_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from indexer.analysis import ANALYZER_VERSION
+from indexer.manifest import write_manifest
 from indexer.schema import SCHEMA_VERSION
 from indexer.store import POINTER_NAME
 from tests.reliability.helpers import (
@@ -145,16 +146,20 @@ def _unreadable_files(generation: Path) -> None:
 
 
 CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
-    "truncated-segment": (_truncate_segment, r"illisible"),
-    "missing-toc": (_delete_toc, r"illisible"),
-    "garbage-meta": (_garbage_meta, r"illisible"),
-    "meta-not-an-object": (_meta_not_an_object, r"illisible"),
-    "missing-meta": (_delete_meta, r"illisible"),
-    "garbage-vocabulary": (_garbage_vocabulary, r"illisible"),
-    "generation-deleted": (_delete_generation, r"illisible"),
-    "empty-files": (_unreadable_files, r"illisible"),
-    "pointer-not-utf8": (_pointer_not_utf8, r"CURRENT illisible"),
-    "pointer-is-a-directory": (_pointer_is_a_directory, r"CURRENT illisible"),
+    "truncated-segment": (_truncate_segment, r"endommagé"),
+    "missing-toc": (_delete_toc, r"endommagé"),
+    "garbage-meta": (_garbage_meta, r"endommagé"),
+    "meta-not-an-object": (_meta_not_an_object, r"endommagé"),
+    "missing-meta": (_delete_meta, r"endommagé"),
+    "garbage-vocabulary": (_garbage_vocabulary, r"endommagé"),
+    "generation-deleted": (_delete_generation, r"génération en service introuvable"),
+    "empty-files": (_unreadable_files, r"endommagé"),
+}
+BAD_POINTERS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "pointer-not-utf8": (_pointer_not_utf8, "pointeur CURRENT invalide"),
+    "pointer-is-a-directory": (_pointer_is_a_directory, "pointeur CURRENT invalide (c’est un dossier)"),
+    "pointer-empty": (lambda generation: (generation.parent / POINTER_NAME).write_text("\n"), "pointeur CURRENT vide"),
+    "pointer-missing": (lambda generation: (generation.parent / POINTER_NAME).unlink(), "pointeur CURRENT absent"),
 }
 
 
@@ -166,11 +171,32 @@ def test_unreadable_index_then_rebuild(index_copy: Path, records: Path, kind: st
     corrupt(live_generation(index_copy))
     prod_client = make_app(index_copy).test_client()
     assert_unavailable(prod_client, reason)
-    if kind == "pointer-is-a-directory":
-        (index_copy / POINTER_NAME).rmdir()
-    # The ordinary (not forced) build must not skip a damaged index because its fingerprint matches.
-    build(records, index_copy, force=False)
+    # The ordinary (not forced) build must not skip a damaged index because its fingerprint matches;
+    # a pointer that is a directory is moved aside, not removed.
+    result = run_indexer("build", "--corpus", records, "--index", index_copy)
+    assert result.returncode == 0, result.stderr
+    assert "réparation : " in result.stdout and "index reconstruit" in result.stdout, result.stdout
     assert_recovers(prod_client)
+
+
+@pytest.mark.parametrize("kind", BAD_POINTERS)
+def test_a_bad_pointer_serves_the_newest_intact_generation_until_a_build_repairs_it(
+    index_copy: Path, records: Path, kind: str
+):
+    damage, reason = BAD_POINTERS[kind]
+    live = live_generation(index_copy)
+    damage(live)
+    prod_client = make_app(index_copy).test_client()
+    health = json_of(prod_client.get("/healthz"))
+    assert health == {
+        "status": "ok", "documents": 6, "index": live.name, "pointed": None, "fallback": True, "reason": reason
+    }
+    assert prod_client.get("/api/search", query_string={"q": "migrants"}).status_code == 200
+    result = run_indexer("build", "--corpus", records, "--index", index_copy)
+    assert result.returncode == 0 and f"réparation : {reason}" in result.stdout, result.stdout + result.stderr
+    assert wait_for(lambda: json_of(prod_client.get("/healthz"))["fallback"] is False, timeout=RECOVERY_SECONDS)
+    if kind == "pointer-is-a-directory":
+        assert len(list(index_copy.glob(f"{POINTER_NAME}.dossier-*"))) == 1, "moved aside, not removed"
 
 
 @pytest.mark.parametrize(
@@ -182,6 +208,7 @@ def test_index_built_by_another_version_then_rebuild(index_copy: Path, records: 
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta[key] = "0"
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    write_manifest(meta_path.parent)  # a consistent generation, only built by another version
     prod_client = make_app(index_copy).test_client()
     assert_unavailable(prod_client, rf"avec {label} « 0 ».*attend « {re.escape(expected)} »")
     assert "--force" in json_of(prod_client.get("/healthz"))["error"]  # says how to fix it
@@ -196,7 +223,7 @@ def test_index_repaired_in_place_is_picked_up_within_the_retry_delay(index_copy:
     good = meta_path.read_bytes()
     meta_path.write_text("{", encoding="utf-8")
     prod_client = make_app(index_copy).test_client()
-    assert_unavailable(prod_client, r"illisible")
+    assert_unavailable(prod_client, r"endommagé")
     meta_path.write_bytes(good)
     assert_recovers(prod_client)
 

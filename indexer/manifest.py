@@ -1,0 +1,122 @@
+"""A generation's manifest: the size and SHA-256 of every file it holds, written at build.
+
+``manifest.json`` lists each file of the generation directory (itself excepted) and carries the
+hash of that list, so that damage to the manifest is found like damage to any other file. A
+generation is *verified* when every listed file is present with its size and hash; files the
+manifest does not list are ignored (nothing the index reads is written after the build).
+
+:func:`file_stamps` are the cheap part: inode, size and modification time of each listed file,
+compared on every request to notice a file written or removed since it was verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+_CHUNK = 1 << 20
+
+#: (inode, size, mtime in ns) of each listed file, or None for a file that cannot be stat'ed.
+Stamps = dict[str, tuple[int, int, int] | None]
+
+
+class GenerationDamaged(Exception):
+    """A generation's files do not match its manifest; ``file`` names the first damaged one."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file} : {problem}")
+        self.file, self.problem = file, problem
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The files of a verified generation: name -> (size, sha256)."""
+
+    files: dict[str, tuple[int, str]]
+
+    def stamps(self, path: Path) -> Stamps:
+        """The current stamps of the listed files under ``path``."""
+        return file_stamps(path, self.files)
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _listing_digest(files: dict[str, list]) -> str:
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+def write_manifest(path: Path) -> Manifest:
+    """Hash every regular file of generation directory ``path`` into its ``manifest.json``."""
+    entries = [entry for entry in sorted(path.iterdir()) if entry.is_file() and entry.name != MANIFEST_NAME]
+    listed = {entry.name: (entry.stat().st_size, file_digest(entry)) for entry in entries}
+    files = {name: list(pair) for name, pair in listed.items()}
+    document = {"version": MANIFEST_VERSION, "files": files, "sha256": _listing_digest(files)}
+    temporary = path / f".{MANIFEST_NAME}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path / MANIFEST_NAME)
+    return Manifest(listed)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The manifest of generation ``path``, checked against its own hash; raise :class:`GenerationDamaged`."""
+    try:
+        document = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise GenerationDamaged(MANIFEST_NAME, "absent (génération construite sans manifeste)") from error
+    except (OSError, ValueError) as error:
+        raise GenerationDamaged(MANIFEST_NAME, "illisible") from error
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, dict) or document.get("version") != MANIFEST_VERSION:
+        raise GenerationDamaged(MANIFEST_NAME, "format inconnu")
+    if document.get("sha256") != _listing_digest(files):
+        raise GenerationDamaged(MANIFEST_NAME, "contenu altéré (son empreinte ne correspond plus)")
+    try:
+        return Manifest({str(name): (int(size), str(digest)) for name, (size, digest) in files.items()})
+    except (TypeError, ValueError) as error:
+        raise GenerationDamaged(MANIFEST_NAME, "format inconnu") from error
+
+
+def verify_generation(path: Path) -> Manifest:
+    """Check every file of generation ``path`` against its manifest; raise :class:`GenerationDamaged`."""
+    manifest = read_manifest(path)
+    for name, (size, digest) in sorted(manifest.files.items()):
+        file = path / name
+        try:
+            actual_size = file.stat().st_size
+            if actual_size != size:
+                raise GenerationDamaged(name, f"{actual_size} octets au lieu de {size}")
+            if file_digest(file) != digest:
+                raise GenerationDamaged(name, "contenu altéré (empreinte SHA-256 différente)")
+        except FileNotFoundError as error:
+            raise GenerationDamaged(name, "fichier absent") from error
+        except OSError as error:
+            raise GenerationDamaged(name, f"illisible ({error.strerror or error})") from error
+    return manifest
+
+
+def file_stamps(path: Path, names: dict[str, tuple[int, str]] | list[str]) -> Stamps:
+    """Inode, size and mtime of each named file under ``path`` (None when it cannot be stat'ed)."""
+    stamps: Stamps = {}
+    for name in names:
+        try:
+            info = os.stat(path / name)
+        except OSError:
+            stamps[name] = None
+        else:
+            stamps[name] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return stamps
