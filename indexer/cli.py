@@ -15,9 +15,10 @@ from indexer.build import BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
+from indexer.manifest import GenerationDamaged, verify_generation
 from indexer.schema import FACET_TABLE
 from indexer.source_page import SourceFormatError
-from indexer.store import IndexUnavailable, current_generation, default_index_dir
+from indexer.store import IndexUnavailable, current_generation, default_index_dir, generation_names, pointed_generation
 from indexer.vocabularies import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME
 
 DEFAULT_CORPUS = Path("corpus/programmes")
@@ -46,8 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
     imp.add_argument("--force", action="store_true", help="écraser aussi les fiches modifiées à la main")
 
-    check = commands.add_parser("check", help="valider toutes les fiches du corpus")
+    check = commands.add_parser(
+        "check", help="valider toutes les fiches du corpus, ou (--index) les fichiers de l’index contre leur manifeste"
+    )
     check.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
+    check.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="vérifier chaque génération de ce dossier d’index (tailles et SHA-256) au lieu du corpus",
+    )
 
     build = commands.add_parser("build", help="construire l’index et le mettre en service atomiquement")
     build.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="dossier des fiches (défaut : %(default)s)")
@@ -87,6 +96,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.index is not None:
+        return _check_index(args.index)
     prepared = prepare_corpus(args.corpus)
     themes = sorted({theme for r in prepared.records for theme in r.themes})
     print(f"{len(prepared.records)} fiches valides dans {args.corpus}")
@@ -97,6 +108,27 @@ def _check(args: argparse.Namespace) -> int:
     codes = prepared.country_codes
     print(f"{len(codes)} noms de pays reconnus ({codes_file_for(args.corpus.parent)})")
     return 0
+
+
+def _check_index(root: Path) -> int:
+    """Verify every generation under ``root``; 2 if the pointer or any generation is damaged."""
+    try:
+        live: str | None = pointed_generation(root)
+    except IndexUnavailable as error:
+        live = None
+        print(f"Erreur : {error.full()}", file=sys.stderr)
+    names = generation_names(root)
+    damaged = live is None
+    for name in reversed(names):
+        role = "en service" if name == live else "précédente"
+        try:
+            manifest = verify_generation(root / name)
+        except GenerationDamaged as damage:
+            damaged = True
+            print(f"{name}  {role}  ENDOMMAGÉE : {root / name / damage.file} : {damage.problem}", file=sys.stderr)
+        else:
+            print(f"{name}  {role}  intacte ({len(manifest.files)} fichiers vérifiés)")
+    return 2 if damaged else 0
 
 
 def _progress(done: int, total: int) -> None:

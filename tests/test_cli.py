@@ -335,3 +335,33 @@ def test_analyze_index_of_another_analyser_version_warns(index_root: Path, tmp_p
     code, out, err = run(capsys, "analyze", "--index", index, "Mali")
     assert code == 0 and out == "MALI\n"
     assert "l’analyseur « 0 »" in err and "build --force" in err
+
+
+def test_check_index_names_the_damaged_file_and_exits_2(tmp_path: Path, capsys):
+    index = tmp_path / "index"
+    for _ in range(2):
+        assert main(build_args(index, "--force")) == 0
+    capsys.readouterr()
+    live = current_generation(index)
+    code, out, err = run(capsys, "check", "--index", index)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0].startswith(f"{live.name}  en service  intacte (")
+    assert out.splitlines()[1].endswith("fichiers vérifiés)") and "précédente" in out.splitlines()[1]
+
+    segment = next(live.path.glob("*.seg"))
+    with open(segment, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\0" * 8 if handle.read(8) != b"\0" * 8 else b"\1" * 8)
+    code, out, err = run(capsys, "check", "--index", index)
+    assert code == 2
+    assert f"{live.name}  en service  ENDOMMAGÉE : {segment} : contenu altéré" in err
+    assert "précédente  intacte" in out and "Traceback" not in err
+
+
+def test_check_index_with_a_garbage_pointer_exits_2(tmp_path: Path, capsys):
+    index = tmp_path / "index"
+    assert main(build_args(index)) == 0
+    (index / "CURRENT").write_text("n’importe quoi", encoding="utf-8")
+    capsys.readouterr()
+    code, out, err = run(capsys, "check", "--index", index)
+    assert code == 2 and "pointeur CURRENT invalide" in err and "intacte" in out
