@@ -16,6 +16,7 @@ from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
 from indexer.manifest import GenerationDamaged, verify_generation
+from indexer.publish import PublishError, publish
 from indexer.schema import FACET_TABLE
 from indexer.source_page import SourceFormatError
 from indexer.store import IndexUnavailable, current_generation, default_index_dir, generation_names, pointed_generation
@@ -65,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
         "--acronyms", type=Path, default=DEFAULT_ACRONYMS, help=ACRONYMS_HELP
     )
     build.add_argument("--force", action="store_true", help="reconstruire même si le corpus n’a pas changé")
+
+    publish = commands.add_parser(
+        "publish", help="copier la génération en service vers chaque réplique, puis les basculer ensemble"
+    )
+    publish.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    publish.add_argument(
+        "--to", type=Path, action="append", required=True, metavar="DIR",
+        help="dossier d’index d’une réplique (répéter l’option pour chacune)",
+    )
 
     stats = commands.add_parser("stats", help="décrire l’index en service")
     stats.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
@@ -147,6 +157,11 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    publish(args.index or default_index_dir(), args.to, report=print)
+    return 0
+
+
 def _stats(args: argparse.Namespace) -> int:
     generation = current_generation(args.index or default_index_dir())
     meta = generation.meta
@@ -194,7 +209,9 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"import": _import, "check": _check, "build": _build, "stats": _stats, "analyze": _analyze}
+COMMANDS = {
+    "import": _import, "check": _check, "build": _build, "publish": _publish, "stats": _stats, "analyze": _analyze
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except IndexUnavailable as error:
         print(f"Erreur : {error.full()}", file=sys.stderr)
+        return 2
+    except PublishError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        print("Aucune réplique n’a changé de génération.", file=sys.stderr)
         return 2
     except (BuildError, SourceFormatError, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
