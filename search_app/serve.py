@@ -50,6 +50,8 @@ class Settings:
     workers: int
     run_dir: Path
     nginx: str | None
+    #: Load balancers whose X-Forwarded-For names the client (per-address limits then apply to clients).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def socket(self) -> Path:
@@ -83,8 +85,18 @@ def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
         "port": settings.port,
         "exports": settings.exports,
         "request_timeout": REQUEST_TIMEOUT,
+        "real_ip": real_ip_lines(settings.trusted_proxies),
     }
     return ConfigTemplate(template.read_text(encoding="utf-8")).substitute(values)
+
+
+def real_ip_lines(proxies: tuple[str, ...]) -> str:
+    """nginx's realip directives: behind these load balancers, the client is X-Forwarded-For's last
+    address not among them (nothing when the front faces clients directly)."""
+    if not proxies:
+        return "# no load balancer in front: $remote_addr is the client"
+    lines = [f"set_real_ip_from {proxy};" for proxy in proxies]
+    return "\n    ".join([*lines, "real_ip_header X-Forwarded-For;", "real_ip_recursive on;"])
 
 
 def gunicorn_command(bind: str, workers: int) -> list[str]:
@@ -203,9 +215,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--run-dir", type=Path, default=Path("var/run"), help="configuration, socket, temp files")
     parser.add_argument("--nginx", default=find_nginx(), help="nginx executable (default: found on the PATH)")
+    parser.add_argument(
+        "--trusted-proxy", action="append", default=[], metavar="ADDR",
+        help="a load balancer in front (address or CIDR; repeatable): per-client limits use its X-Forwarded-For",
+    )
     args = parser.parse_args(argv)
     nginx = args.nginx if args.nginx and os.access(args.nginx, os.X_OK) else None
-    return Settings(args.host, args.port, args.workers, args.run_dir, nginx)
+    return Settings(args.host, args.port, args.workers, args.run_dir, nginx, tuple(args.trusted_proxy))
 
 
 def main(argv: list[str] | None = None) -> int:

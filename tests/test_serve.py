@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from search_app import create_app
+from search_app.balancer import render_balancer
 from search_app.serve import TEMP_DIRS, Settings, find_nginx, parse_args, render_config
 
 
@@ -71,3 +72,32 @@ def test_stats_trust_forwarded_for_only_behind_the_proxy(
         "/stats", headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     )
     assert response.status_code == expected
+
+
+def test_behind_a_load_balancer_limits_apply_to_the_address_it_forwards(tmp_path: Path):
+    settings = parse_args(["--trusted-proxy", "10.0.0.5", "--trusted-proxy", "10.1.0.0/16", "--run-dir", str(tmp_path)])
+    config = render_config(settings)
+    trusted = "set_real_ip_from 10.0.0.5;\n    set_real_ip_from 10.1.0.0/16;\n    real_ip_header X-Forwarded-For;"
+    assert trusted in config
+    assert "set_real_ip_from" not in render_config(_settings(tmp_path)), "facing clients: nobody is trusted"
+
+
+def test_the_balancer_config_lists_each_replica_and_nginx_accepts_it(tmp_path: Path):
+    config = render_balancer(["127.0.0.1:9001", "127.0.0.1:9002"], "127.0.0.1", 9000, tmp_path)
+    assert "${" not in config
+    assert "server 127.0.0.1:9001 max_fails=2 fail_timeout=5s;\n        server 127.0.0.1:9002" in config
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in config
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
+    with pytest.raises(ValueError, match="au moins une réplique"):
+        render_balancer([], "127.0.0.1", 9000, tmp_path)
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.fail("nginx not found: `make nginx` installs it", pytrace=False)
+    for name in TEMP_DIRS:
+        (tmp_path / name).mkdir()
+    (tmp_path / "balancer.conf").write_text(config, encoding="utf-8")
+    done = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "balancer.conf"), "-e", "stderr"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert done.returncode == 0, done.stderr

@@ -70,7 +70,9 @@ class Front:
         return {self.process.pid, *descendants(self.process.pid)}
 
 
-def start_front(base: Path, index_root: Path, workers: int = 3, nginx: str | None = None) -> Front:
+def start_front(
+    base: Path, index_root: Path, workers: int = 3, nginx: str | None = None, extra: tuple[str, ...] = ()
+) -> Front:
     """``python -m search_app.serve`` over ``index_root`` on a free port; returns once ``/healthz`` answers."""
     port = free_port()
     run_dir = base / "run"
@@ -82,7 +84,7 @@ def start_front(base: Path, index_root: Path, workers: int = 3, nginx: str | Non
     }
     env.pop("SEARCH_STATS_TOKEN", None)
     command = [PYTHON, "-m", "search_app.serve", "--port", str(port), "--workers", str(workers)]
-    command += ["--run-dir", str(run_dir), "--nginx", nginx or nginx_or_fail()]
+    command += ["--run-dir", str(run_dir), "--nginx", nginx or nginx_or_fail(), *extra]
     out, err = base / "serve.out", base / "serve.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
