@@ -7,6 +7,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 WORKERS  ?= 2
+# A load balancer in front of this replica (address or CIDR): see the README's scale-out section.
+TRUSTED_PROXY ?=
 export SEARCH_INDEX_DIR ?= var/index
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 # The W3C Nu HTML checker (npm vnu-jar, pinned; run with Java) for tests/test_html_validity.py.
@@ -46,7 +48,8 @@ nginx: ## install Debian's nginx for `make run` (needs root and apt-get; without
 	fi
 
 run: index nginx ## install, build the index if needed, serve on $(HOST):$(PORT): nginx in front of gunicorn
-	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		$(if $(TRUSTED_PROXY),--trusted-proxy $(TRUSTED_PROXY))
 
 dev: index ## Flask's development server with the debugger (never in production)
 	$(BIN)/flask --app search_app run --debug --host $(HOST) --port $(PORT)
