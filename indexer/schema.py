@@ -4,8 +4,9 @@
 are: indexed, searched with which boost, offered to ``pays:``-style queries, snippeted, explained in
 « Pourquoi ce résultat ? », labelled in French, filtered on. Everything else (the documents, the
 query parser, the facets, the presenters and templates, the OpenAPI document, the CLI's ``stats``)
-reads them: adding a facet over a record attribute is one :class:`Facet` line (and a
-:data:`SCHEMA_VERSION` bump, so that older generations are rebuilt).
+reads them: adding a facet over a record attribute is one :class:`Facet` line. The shape of the
+tables is part of :data:`SCHEMA_VERSION`, so a generation built with another table is refused by
+the app and rebuilt by the next build, without anyone remembering to bump a number.
 
 Plain words are matched against ``content``, which indexes every field with a boost once, each
 token weighing its field's boost (BM25F: boost-weighted term frequency, one posting list per
@@ -31,6 +32,7 @@ notes         1.0    notes such as the Libya asterisk note
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -43,9 +45,9 @@ from whoosh.formats import Positions
 from indexer.analysis import TermSpans, french_analyzer
 from indexer.records import ObjectiveItem, Programme, objectives_display
 
-#: Bump when fields or the stored record change shape (5: records carry ``source_url``); part of
-#: the corpus fingerprint, and a generation of another version is refused by the app.
-SCHEMA_VERSION = "5"
+#: Bump when the stored record changes shape (5: records carry ``source_url``); the tables' own shape
+#: is added to it in :data:`SCHEMA_VERSION`.
+SCHEMA_REVISION = "5"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,18 @@ FACET_TABLE: tuple[Facet, ...] = (
     Facet("theme", "themes", "Thème", "Thèmes", "ce dont il traite, d’après ses piliers et ses objectifs"),
 )
 
+
+
+def _tables_digest() -> str:
+    """A short hash of what the tables change in the index (names, boosts, aliases, sources; not labels)."""
+    fields = [(f.name, f.boost, f.aliases, f.stored, f.joiner) for f in FIELD_TABLE]
+    shape = (fields, [(f.name, f.source) for f in FACET_TABLE])
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:8]
+
+
+#: The revision and the tables' shape: part of the corpus fingerprint, and a generation of another
+#: version is refused by the app.
+SCHEMA_VERSION = f"{SCHEMA_REVISION}-{_tables_digest()}"
 #: Searched fields -> boost, strongest first (a stable sort: the order of their texts in ``content``).
 FIELD_BOOSTS: dict[str, float] = {f.name: f.boost for f in sorted(FIELD_TABLE, key=lambda f: -f.boost) if f.boost}
 #: Fields a plain word is searched in, in boost order (``content`` holds them all, weighted).

@@ -12,7 +12,16 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from indexer.cli import main
-from indexer.schema import FACET_FIELDS, FACET_TABLE, FIELD_BOOSTS, FIELD_TABLE, QUERY_FIELDS, SNIPPET_FIELDS
+from indexer.schema import (
+    FACET_FIELDS,
+    FACET_TABLE,
+    FIELD_BOOSTS,
+    FIELD_TABLE,
+    QUERY_FIELDS,
+    SCHEMA_REVISION,
+    SCHEMA_VERSION,
+    SNIPPET_FIELDS,
+)
 from search_app.facets import FACETS
 from search_app.openapi import openapi_document
 from search_app.presenters import FACET_HELP, FACET_LABELS
@@ -81,6 +90,7 @@ print(json.dumps({
     "help": client.get("/aide").data.decode(),
     "openapi": api("/api/openapi.json"),
     "stats": out.getvalue(),
+    "schema_version": indexer.schema.SCHEMA_VERSION,
 }))
 """
 
@@ -120,3 +130,5 @@ def test_a_facet_and_a_field_query_are_one_line_each_in_the_table(tmp_path: Path
     search = seen["openapi"]["paths"]["/api/search"]["get"]["parameters"]
     assert "programme" in [p["name"] for p in search]
     assert "\nProgrammes\n" in seen["stats"] and "afghanistan-rada" in seen["stats"]
+    assert seen["schema_version"] != SCHEMA_VERSION, "another table: generations of this one are refused"
+    assert seen["schema_version"].startswith(f"{SCHEMA_REVISION}-")
