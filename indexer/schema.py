@@ -70,6 +70,8 @@ class Field:
     explain: bool = False
     #: Between the items of a list value (countries, paragraphs, objectives).
     joiner: str = ", "
+    #: A value to show on /aide after the field's first alias (« pays:Mali »).
+    example: str = "…"
 
     def index_text(self, programme: Programme) -> str:
         """The text indexed for ``programme`` (objectives with their section and heading)."""
@@ -115,10 +117,10 @@ class Facet:
 
 #: Every text of a programme, in the order results show them (snippets, « Pourquoi ce résultat ? »).
 FIELD_TABLE: tuple[Field, ...] = (
-    Field("title", "titre", 3.0, ("titre", "title"), stored=True, explain=True),
-    Field("countries", "pays", 3.0, ("pays", "country", "countries"), explain=True),
-    Field("region", "région", 2.0, ("region", "région"), explain=True),
-    Field("status", "statut", 3.0, ("statut", "status")),
+    Field("title", "titre", 3.0, ("titre", "title"), stored=True, explain=True, example="RADA"),
+    Field("countries", "pays", 3.0, ("pays", "country", "countries"), explain=True, example="Mali"),
+    Field("region", "région", 2.0, ("region", "région"), explain=True, example="asie"),
+    Field("status", "statut", 3.0, ("statut", "status"), example='"en cours"'),
     Field("themes", "thèmes", 2.0),
     Field("description", "description", 1.0, snippet=True, explain=True, joiner="\n\n"),
     Field("objectives", "objectifs", 1.5, snippet=True, explain=True, joiner="\n"),

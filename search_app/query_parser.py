@@ -28,7 +28,7 @@ FIELD_ALIASES: dict[str, str] = {alias: field.name for field in QUERY_FIELDS for
 #: Index field -> the name shown back to users (its first alias).
 FIELD_LABELS: dict[str, str] = {field.name: field.aliases[0] for field in QUERY_FIELDS}
 OPERATORS = {"AND": "AND", "ET": "AND", "OR": "OR", "OU": "OR", "NOT": "NOT", "SAUF": "NOT"}
-_OPERATOR_LABELS = {"AND": "ET", "OR": "OU", "NOT": "SAUF"}
+OPERATOR_LABELS = {"AND": "ET", "OR": "OU", "NOT": "SAUF"}
 
 _LEXER_RE = re.compile(
     r"""(?P<space>\s+)

@@ -11,6 +11,7 @@ from search_app.errors import unavailable_reason
 from search_app.params import parse_search_args
 from search_app.search import SearchService
 from search_app.stats_access import check_stats_access, this_client_may_read_stats
+from search_app.syntax_help import syntax_help
 from search_app.tracking import analytics_report, track_click, track_search
 
 bp = Blueprint("views", __name__)
@@ -70,7 +71,7 @@ def stats() -> str:
 @bp.get("/aide")
 def help_page() -> str:
     """How to write queries."""
-    return render_template("help.html", facets=presenters.FACET_HELP)
+    return render_template("help.html", facets=presenters.FACET_HELP, syntax=syntax_help())
 
 
 @bp.get("/opensearch.xml")

@@ -25,7 +25,7 @@ from indexer.schema import (
 from search_app.facets import FACETS
 from search_app.openapi import openapi_document
 from search_app.presenters import FACET_HELP, FACET_LABELS
-from search_app.query_parser import FIELD_ALIASES, Word, parse_query
+from search_app.query_parser import FIELD_ALIASES, OPERATORS, Word, parse_query
 from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
 
@@ -57,6 +57,16 @@ def test_every_consumer_names_the_table_s_fields(client):
     labels = {field.label.capitalize() for field in FIELD_TABLE if field.snippet or field.explain}
     assert {"Description", "Titre", "Pays"} <= shown <= labels
     assert set(SNIPPET_FIELDS) == {"description", "objectives", "notes"}
+
+
+def test_the_help_page_lists_what_the_parser_understands(client):
+    codes = [code.get_text() for code in BeautifulSoup(client.get("/aide").data, "html.parser").select("td code")]
+    for alias in FIELD_ALIASES:
+        assert f"{alias}:" in codes or any(code.startswith(f"{alias}:") for code in codes), alias
+    words = {word for code in codes for word in code.split()}
+    assert set(OPERATORS) <= words, set(OPERATORS) - words
+    for field in QUERY_FIELDS:
+        assert parse_query(f"{field.aliases[0]}:{field.example}").tree.field == field.name
 
 
 #: The two lines the test adds to the table: a facet over the records' ``id`` and a field query over ``source``.
@@ -127,6 +137,8 @@ def test_a_facet_and_a_field_query_are_one_line_each_in_the_table(tmp_path: Path
     assert "afghanistan-rada" in page.select_one(".chips").get_text()
     assert "Programme" in [li.strong.get_text() for li in BeautifulSoup(seen["help"], "html.parser").select(
         "ul.facet-help li")]
+    help_codes = [code.get_text() for code in BeautifulSoup(seen["help"], "html.parser").select("td code")]
+    assert "source:…" in help_codes and "origine:" in help_codes, "/aide lists the new field query"
     search = seen["openapi"]["paths"]["/api/search"]["get"]["parameters"]
     assert "programme" in [p["name"] for p in search]
     assert "\nProgrammes\n" in seen["stats"] and "afghanistan-rada" in seen["stats"]
