@@ -17,6 +17,8 @@ from typing import Protocol
 
 from benchmarks.queries import BenchQuery
 from indexer.records import Programme
+from indexer.schema import FACET_TABLE, FIELD_TABLE
+from indexer.slugs import slugify
 
 Progress = Callable[[int, int], None]
 PER_PAGE = 10
@@ -29,18 +31,13 @@ MODULES = {
 
 
 def record_texts(programme: Programme) -> dict[str, str]:
-    """The text fields the reference engines index for one record (same names, same joins)."""
-    return {
-        "id": programme.id,
-        "title": programme.title,
-        "countries": ", ".join(programme.countries),
-        "region": programme.region,
-        "objectives": programme.objectives_text,
-        "description": programme.description_text,
-        "notes": programme.notes_text,
-        "status": programme.status,
-        "themes": ", ".join(programme.themes),
-    }
+    """The text fields the reference engines index for one record: the field table's, as our index joins them."""
+    return {"id": programme.id, **{field.name: field.index_text(programme) for field in FIELD_TABLE}}
+
+
+def facet_keys(programme: Programme) -> dict[str, list[str]]:
+    """Key field -> the record's slug keys, for every facet of the table (as our index stores them)."""
+    return {facet.key_field: [slugify(value) for value in facet.values(programme)] for facet in FACET_TABLE}
 
 
 @dataclass(frozen=True)

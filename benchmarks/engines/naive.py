@@ -23,10 +23,10 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.support.charset import accent_map
 
-from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, record_texts
+from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, facet_keys, record_texts
 from benchmarks.queries import BenchQuery
 from indexer.corpus import load_corpus
-from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, SEARCH_FIELDS, SNIPPET_FIELDS
+from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, FIELD_TABLE, SEARCH_FIELDS, SNIPPET_FIELDS
 from indexer.slugs import slugify
 
 
@@ -37,21 +37,9 @@ def naive_schema() -> Schema:
     def text(name: str, stored: bool = False) -> TEXT:
         return TEXT(analyzer=analyzer, stored=stored, field_boost=FIELD_BOOSTS.get(name, 1.0))
 
-    return Schema(
-        id=ID(stored=True, unique=True),
-        title=text("title", stored=True),
-        countries=text("countries"),
-        region=text("region"),
-        objectives=text("objectives", stored=True),
-        description=text("description", stored=True),
-        notes=text("notes", stored=True),
-        status=text("status"),
-        themes=text("themes"),
-        region_key=KEYWORD(commas=True, sortable=True),
-        country_key=KEYWORD(commas=True, sortable=True),
-        status_key=KEYWORD(commas=True, sortable=True),
-        display=STORED(),
-    )
+    texts = {f.name: text(f.name, stored=f.stored or f.snippet) for f in FIELD_TABLE}
+    keys = {fieldname: KEYWORD(commas=True, sortable=True) for fieldname in FACET_FIELDS.values()}
+    return Schema(id=ID(stored=True, unique=True), **texts, **keys, display=STORED())
 
 
 class NaiveSession:
@@ -64,9 +52,7 @@ class NaiveSession:
         self.and_parser = MultifieldParser(list(SEARCH_FIELDS), schema)
         self.or_parser = MultifieldParser(list(SEARCH_FIELDS), schema, group=OrGroup)
         self.facets = {
-            "region": sorting.FieldFacet(FACET_FIELDS["region"]),
-            "country": sorting.FieldFacet(FACET_FIELDS["country"], allow_overlap=True),
-            "status": sorting.FieldFacet(FACET_FIELDS["status"]),
+            facet: sorting.FieldFacet(fieldname, allow_overlap=True) for facet, fieldname in FACET_FIELDS.items()
         }
 
     def _filter(self, query: BenchQuery) -> wq.Query | None:
@@ -117,9 +103,7 @@ class NaiveEngine:
         for done, p in enumerate(programmes, start=1):
             writer.add_document(
                 **record_texts(p),
-                region_key=slugify(p.region),
-                country_key=",".join(slugify(c) for c in p.countries),
-                status_key=slugify(p.status),
+                **{fieldname: ",".join(keys) for fieldname, keys in facet_keys(p).items()},
                 display={"title": p.title, "region": p.region, "countries": list(p.countries), "status": p.status},
             )
             if progress and (done % 1000 == 0 or done == len(programmes)):

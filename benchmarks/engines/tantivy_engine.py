@@ -21,10 +21,10 @@ from pathlib import Path
 
 import tantivy
 
-from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, record_texts
+from benchmarks.engines import PER_PAGE, Answer, BuildStats, Progress, facet_keys, record_texts
 from benchmarks.queries import BenchQuery
 from indexer.corpus import load_corpus
-from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, SEARCH_FIELDS, SNIPPET_FIELDS
+from indexer.schema import FACET_FIELDS, FIELD_BOOSTS, FIELD_TABLE, SEARCH_FIELDS, SNIPPET_FIELDS
 from indexer.slugs import slugify
 
 TOKENIZER = "fr"
@@ -49,8 +49,8 @@ def tantivy_schema() -> tantivy.Schema:
     """Our searchable fields (stored where snippets need them) and fast facet key fields."""
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    for name in dict.fromkeys((*SEARCH_FIELDS, "status")):
-        builder.add_text_field(name, stored=name in SNIPPET_FIELDS or name == "title", tokenizer_name=TOKENIZER)
+    for field in FIELD_TABLE:
+        builder.add_text_field(field.name, stored=field.snippet or field.stored, tokenizer_name=TOKENIZER)
     for fieldname in FACET_FIELDS.values():
         builder.add_text_field(fieldname, fast=True, tokenizer_name="raw")
     return builder.build()
@@ -139,10 +139,9 @@ class TantivyEngine:
         writer = index.writer(heap_size=WRITER_HEAP)
         for done, p in enumerate(programmes, start=1):
             document = tantivy.Document(**record_texts(p))
-            document.add_text(FACET_FIELDS["region"], slugify(p.region))
-            for country in p.countries:
-                document.add_text(FACET_FIELDS["country"], slugify(country))
-            document.add_text(FACET_FIELDS["status"], slugify(p.status))
+            for fieldname, keys in facet_keys(p).items():
+                for key in keys:
+                    document.add_text(fieldname, key)
             writer.add_document(document)
             if progress and (done % 1000 == 0 or done == len(programmes)):
                 progress(done, len(programmes))
