@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from search_app.analytics import build_report
+from search_app.analytics_faults import StoreUnavailable
 from search_app.similar import THRESHOLD, score_matrix
 
 
@@ -19,7 +20,10 @@ from search_app.similar import THRESHOLD, score_matrix
 def report_command(days: int) -> None:
     """Requêtes fréquentes, sans résultat, sans clic ; latences ; recherches par jour."""
     path = Path(current_app.config["ANALYTICS_DB"])
-    report = build_report(path if path.is_absolute() else Path.cwd() / path, days)
+    try:
+        report = build_report(path.absolute(), days=days)
+    except StoreUnavailable as error:
+        raise click.ClickException(f"statistiques illisibles\u00a0: {error.full()}") from error
     click.echo(f"{report.searches} recherches sur {report.days} jours ({path})")
     click.echo("Latence (ms) : " + ", ".join(f"{k} {v}" for k, v in report.latency_ms.items()))
     sections = (

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from search_app import analytics, create_app, day_chart
-from search_app.analytics import Recorder, build_report, connect, query_key, typed_form
+from search_app import analytics, create_app, day_chart, recorder
+from search_app.analytics import build_report, connect, query_key, typed_form
 from search_app.day_chart import french_day
+from search_app.recorder import Recorder
 
 
 @pytest.fixture()
@@ -77,14 +78,12 @@ def test_report_command(tracked):
 
 
 def test_a_full_queue_drops_events_instead_of_blocking(tmp_path, monkeypatch):
-    import search_app.analytics as analytics
-
-    monkeypatch.setattr(analytics, "QUEUE_SIZE", 2)
-    recorder = Recorder(tmp_path / "sub" / "a.db", 90)
-    monkeypatch.setattr(recorder, "_ensure_thread", lambda: None)  # no writer: the queue fills up
+    monkeypatch.setattr(recorder, "QUEUE_SIZE", 2)
+    writer = Recorder(tmp_path / "sub" / "a.db", 90)
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)  # no writer: the queue fills up
     for _ in range(5):
-        recorder.record_search("x", {}, 1, 1.0)
-    assert recorder.dropped == 3
+        writer.record_search("x", {}, 1, 1.0)
+    assert writer.dropped == 3
 
 
 def test_retention_purges_old_events(tmp_path):
@@ -108,7 +107,7 @@ def test_queries_are_kept_as_typed_and_keyed_up_to_case_and_apostrophes():
 
 
 def test_docstring_examples():
-    for module in (analytics, day_chart):
+    for module in (analytics, day_chart, recorder):
         assert doctest.testmod(module).failed == 0
 
 
