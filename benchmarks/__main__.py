@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--max-queries", type=int, default=None, help="use only this many queries of the mix")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn + wrk measurement")
     parser.add_argument("--http-duration", type=int, default=10, help="seconds of each wrk run (default: %(default)s)")
+    parser.add_argument("--no-analytics", action="store_true", help="skip the searches under analytics faults")
+    parser.add_argument("--analytics-searches", type=int, default=3000,
+                        help="timed searches per analytics store, healthy and faulty (default: %(default)s)")
     parser.add_argument("--in-process", action="store_true", help="build and query in this process (no isolation)")
     parser.add_argument("--keep-indexes", action="store_true", help="keep var/bench/index-*/ after measuring")
     parser.add_argument("--merge", action="store_true", help="keep the sizes already in report.json")
@@ -49,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         max_queries=args.max_queries,
         http=not args.no_http,
         http_duration=args.http_duration,
+        analytics=not args.no_analytics,
+        analytics_searches=args.analytics_searches,
         isolate=not args.in_process,
         keep_indexes=args.keep_indexes,
         merge=args.merge,
@@ -57,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         config.out_dir = args.out
     if args.quick:
         config.sizes, config.rounds, config.max_queries, config.http_duration = QUICK_SIZES, 1, 30, 2
+        config.analytics_searches = min(config.analytics_searches, 300)
     return config
 
 

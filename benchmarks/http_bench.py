@@ -103,6 +103,13 @@ def _lua_script(paths: list[str], target: Path) -> Path:
     return target
 
 
+def real_index(out_dir: Path) -> Path:
+    """The real six-programme corpus indexed into ``out_dir/http-index`` (kept when nothing changed)."""
+    index_root = out_dir / "http-index"
+    build_index(REAL_CORPUS, index_root, ACRONYMS)
+    return index_root
+
+
 def search_paths(seed: int) -> list[str]:
     """``/api/search?q=…`` paths for queries drawn from the real records (text only)."""
     queries = make_queries(load_corpus(REAL_CORPUS), seed)
@@ -118,8 +125,7 @@ def _wrk(url: str, duration: int, script: Path | None) -> dict[str, float]:
 
 def run_http(out_dir: Path, seed: int, duration: int = 10) -> dict[str, object]:
     """Build the real corpus's index, then wrk against gunicorn with the page cache as deployed, and without it."""
-    index_root = out_dir / "http-index"
-    build_index(REAL_CORPUS, index_root, ACRONYMS)
+    index_root = real_index(out_dir)
     paths = search_paths(seed)
     script = _lua_script(paths, out_dir / "wrk-search.lua")
     search, health = _serve_and_load(out_dir, index_root, paths, script, duration, {}, with_health=True)

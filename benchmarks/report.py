@@ -50,10 +50,51 @@ def ratios(report: dict) -> dict:
         per_size[size] = entry
     http = _ratio(report.get("http_search_rps"), report.get("http_health_rps"))
     return {
+        "analytics_faults": analytics_fault_ratios(report.get("analytics_faults")),
         "per_size": per_size,
         "http_search_vs_health": {"value": http, "target": ">= 0.5", "met": http is not None and http >= 0.5},
         "http_uncached_search_vs_health": _ratio(report.get("http_search_uncached_rps"), report.get("http_health_rps")),
     }
+
+
+def analytics_fault_ratios(faults: dict | None) -> dict:
+    """Per faulty store: its median search time ÷ the healthy store's and its throughput ratio, within 10 %."""
+    if not faults:
+        return {}
+    limit = faults["target_ratio"]
+    found = {}
+    for name, row in faults.items():
+        if isinstance(row, dict) and name != "healthy":
+            met = row["median_ratio"] <= limit and row["throughput_ratio"] >= 1 / limit and not row["non_200"]
+            found[name] = {"value": row["median_ratio"], "throughput": row["throughput_ratio"],
+                           "target": f"<= {limit}", "met": met}
+    return found
+
+
+def _analytics_lines(report: dict) -> list[str]:
+    """The Markdown section of the searches under analytics faults."""
+    faults = report.get("analytics_faults")
+    lines = ["", "## Searches under analytics faults (test client, real six-programme corpus)", ""]
+    if not faults:
+        return [*lines, "Not measured."]
+    lines += [
+        "| store | searches | non-200 | median ms | p95 ms | searches/s | median ÷ healthy | searches/s ÷ healthy "
+        "| warnings | writer failing | events waiting | dropped | written after repair (s) | within 10 % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    met = report["ratios"]["analytics_faults"]
+    for name, row in faults.items():
+        if not isinstance(row, dict):
+            continue
+        verdict = _fmt(met[name]["met"]) if name in met else ""
+        lines.append(
+            f"| {name} | {row['searches']} | {row['non_200']} | {_fmt(row['median_ms'], 3)} | {_fmt(row['p95_ms'], 3)} "
+            f"| {_fmt(row['searches_per_s'])} | {_fmt(row['median_ratio'], 3)} | {_fmt(row['throughput_ratio'], 3)} "
+            f"| {row['warnings']} | {'yes' if row['writer_failing'] else 'no'} | {row['events_waiting']} "
+            f"| {row['events_dropped']} | {_fmt(row.get('written_within_s'))} | {verdict} |"
+        )
+    lines += ["", f"Writer threads started for {faults['apps']} apps (one per store): {faults['writer_threads']}."]
+    return lines
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -151,6 +192,7 @@ def markdown(report: dict) -> str:
             f"wrk cycles through {report.get('http_distinct_queries')} distinct queries, so with the cache on "
             "most requests after the first round are cache hits.",
         ]
+    lines += _analytics_lines(report)
     m = report["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items() if version)
     lines += [

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import DEFAULT_SEED, HARNESS_VERSION
+from benchmarks.analytics_bench import run_analytics_faults
 from benchmarks.corpus import REAL_CORPUS, ensure_corpus, facet_model, make_record
 from benchmarks.engines import available
 from benchmarks.http_bench import http_unavailable_reason, run_http
@@ -39,6 +40,8 @@ class Config:
     max_queries: int | None = None
     http: bool = True
     http_duration: int = 10
+    analytics: bool = True  # searches under analytics faults (benchmarks/analytics_bench.py)
+    analytics_searches: int = 3000
     isolate: bool = True
     keep_indexes: bool = False
     merge: bool = False
@@ -151,6 +154,8 @@ def run(config: Config) -> dict:
         else:
             log(f"HTTP benchmark skipped: {reason}")
             report["http_skipped"] = reason
+    if config.analytics:
+        report["analytics_faults"] = run_analytics_faults(config.out_dir, config.seed, config.analytics_searches)
     report.setdefault("query_count", 0)
     report["run_seconds"] = time.monotonic() - started
     json_path, md_path = write_report(report, config.out_dir)

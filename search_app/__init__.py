@@ -35,8 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure(app, test_config)
 
     from search_app import api, commands, compression, errors, http_cache, security, views
-    from search_app.analytics import Recorder
     from search_app.page_cache import PageCache
+    from search_app.recorder import Backoff, Recorder
     from search_app.search import SearchService
     from search_app.search_log import configure_search_log
 
@@ -47,7 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_search_log(app)
     if app.config["ANALYTICS_ENABLED"]:
         app.extensions["analytics"] = Recorder(
-            _absolute(app.config["ANALYTICS_DB"]), int(app.config["ANALYTICS_RETENTION_DAYS"])
+            _absolute(app.config["ANALYTICS_DB"]),
+            int(app.config["ANALYTICS_RETENTION_DAYS"]),
+            Backoff(float(app.config["ANALYTICS_RETRY_S"]), float(app.config["ANALYTICS_RETRY_MAX_S"])),
+            float(app.config["ANALYTICS_BUSY_TIMEOUT_S"]),
         )
     commands.init_app(app)
     security.init_app(app)
@@ -69,6 +72,9 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         ANALYTICS_ENABLED=True,
         ANALYTICS_DB="var/analytics.sqlite3",
         ANALYTICS_RETENTION_DAYS=90,
+        ANALYTICS_RETRY_S=0.5,  # the writer's first pause when the store fails, doubled up to the next
+        ANALYTICS_RETRY_MAX_S=5.0,
+        ANALYTICS_BUSY_TIMEOUT_S=5.0,  # how long the writer waits for a lock held by another connection
         SEARCH_CACHE_SIZE=512,
         STATS_TOKEN=None,  # /stats from other machines needs it (search_app/stats_access.py)
         BEHIND_PROXY=False,  # "1": trust one proxy's X-Forwarded-For/-Proto (set by search_app/serve.py)

@@ -1,4 +1,5 @@
-"""The app's commands: ``flask --app search_app report`` (the analytics report) and
+"""The app's commands: ``flask --app search_app report [--db A --db B]`` (the analytics report, of one
+store or of several replicas' added together) and
 ``flask --app search_app similar`` (the similarity of every pair of programmes)."""
 
 from __future__ import annotations
@@ -10,17 +11,25 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from search_app.analytics import build_report
+from search_app.analytics_faults import StoreUnavailable
 from search_app.similar import THRESHOLD, score_matrix
 
 
 @click.command("report")
 @with_appcontext
 @click.option("--days", default=30, show_default=True, help="période couverte, en jours")
-def report_command(days: int) -> None:
+@click.option(
+    "--db", "databases", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="base à lire, à répéter pour additionner celles de plusieurs répliques (défaut\u00a0: ANALYTICS_DB)",
+)
+def report_command(days: int, databases: tuple[Path, ...]) -> None:
     """Requêtes fréquentes, sans résultat, sans clic ; latences ; recherches par jour."""
-    path = Path(current_app.config["ANALYTICS_DB"])
-    report = build_report(path if path.is_absolute() else Path.cwd() / path, days)
-    click.echo(f"{report.searches} recherches sur {report.days} jours ({path})")
+    paths = databases or (Path(current_app.config["ANALYTICS_DB"]),)
+    try:
+        report = build_report(*(path.absolute() for path in paths), days=days)
+    except StoreUnavailable as error:
+        raise click.ClickException(f"statistiques illisibles\u00a0: {error.full()}") from error
+    click.echo(f"{report.searches} recherches sur {report.days} jours ({', '.join(map(str, paths))})")
     click.echo("Latence (ms) : " + ", ".join(f"{k} {v}" for k, v in report.latency_ms.items()))
     sections = (
         ("Requêtes les plus fréquentes", report.top_queries),

@@ -12,7 +12,7 @@ from search_app.params import parse_search_args
 from search_app.search import SearchService
 from search_app.stats_access import check_stats_access, this_client_may_read_stats
 from search_app.syntax_help import syntax_help
-from search_app.tracking import analytics_report, track_click, track_search
+from search_app.tracking import stats_page, track_click, track_search
 
 bp = Blueprint("views", __name__)
 
@@ -60,12 +60,13 @@ def programme(programme_id: str) -> str:
 
 
 @bp.get("/stats")
-def stats() -> str:
-    """Read-only analytics for the people who maintain the corpus."""
+def stats() -> tuple[str, int]:
+    """Read-only analytics for the people who maintain the corpus; 503 while their store cannot be read."""
     check_stats_access(request, current_app.config["STATS_TOKEN"])
-    report = analytics_report(request.args.get("days", ""))
+    page = stats_page(request.args.get("days", ""))
+    report = page.report
     chart = day_chart(report.per_day, report.days, report.until) if report else None
-    return render_template("stats.html", report=report, chart=chart)
+    return render_template("stats.html", page=page, report=report, chart=chart), 503 if page.unavailable else 200
 
 
 @bp.get("/aide")

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from search_app import analytics, create_app, day_chart
-from search_app.analytics import Recorder, build_report, connect, query_key, typed_form
+from search_app import analytics, create_app, day_chart, recorder
+from search_app.analytics import build_report, connect, query_key, typed_form
 from search_app.day_chart import french_day
+from search_app.recorder import Recorder
 
 
 @pytest.fixture()
@@ -77,14 +78,12 @@ def test_report_command(tracked):
 
 
 def test_a_full_queue_drops_events_instead_of_blocking(tmp_path, monkeypatch):
-    import search_app.analytics as analytics
-
-    monkeypatch.setattr(analytics, "QUEUE_SIZE", 2)
-    recorder = Recorder(tmp_path / "sub" / "a.db", 90)
-    monkeypatch.setattr(recorder, "_ensure_thread", lambda: None)  # no writer: the queue fills up
+    monkeypatch.setattr(recorder, "QUEUE_SIZE", 2)
+    writer = Recorder(tmp_path / "sub" / "a.db", 90)
+    monkeypatch.setattr(writer, "_ensure_thread", lambda: None)  # no writer: the queue fills up
     for _ in range(5):
-        recorder.record_search("x", {}, 1, 1.0)
-    assert recorder.dropped == 3
+        writer.record_search("x", {}, 1, 1.0)
+    assert writer.dropped == 3
 
 
 def test_retention_purges_old_events(tmp_path):
@@ -108,7 +107,7 @@ def test_queries_are_kept_as_typed_and_keyed_up_to_case_and_apostrophes():
 
 
 def test_docstring_examples():
-    for module in (analytics, day_chart):
+    for module in (analytics, day_chart, recorder):
         assert doctest.testmod(module).failed == 0
 
 
@@ -216,3 +215,52 @@ def test_stats_with_a_token_ask_for_it_from_every_client(tracked):
         assert wrong.status_code == 401
         right = client.get("/stats", environ_base=environ, auth=("responsable", "s3cret-jeton"))
         assert right.status_code == 200
+
+
+REPLICA_A = [("Libye", 3, 12.0), ("Libye", 3, 14.0), ("sûr", 0, 9.0), ("migrants", 6, 30.0)]
+REPLICA_B = [("libye", 3, 11.0), ("libye", 3, 13.0), ("libye", 3, 40.0), ("sur", 0, 8.0), ("zzz", 0, 5.0)]
+
+
+def _replica(path: Path, searches: list[tuple[str, int, float]], clicks: list[str]) -> Path:
+    """A store written by a real recorder (fixed latencies, so that reports can be compared line for line)."""
+    writer = Recorder(path, 90)
+    for text, total, ms in searches:
+        writer.record_search(text, {}, total, ms)
+    for text in clicks:
+        writer.record_click(text, "afghanistan-rada")
+    assert writer.flush()
+    return path
+
+
+def test_report_command_adds_up_the_stores_of_several_replicas(tracked, tmp_path):
+    app = tracked[0]
+    a = _replica(tmp_path / "a.sqlite3", REPLICA_A, ["libye"])
+    b = _replica(tmp_path / "b.sqlite3", REPLICA_B, [])
+    together = _replica(tmp_path / "together.sqlite3", REPLICA_A + REPLICA_B, ["libye"])
+    runner = app.test_cli_runner()
+
+    merged = runner.invoke(args=["report", "--db", str(a), "--db", str(b)])
+    single = runner.invoke(args=["report", "--db", str(together)])
+    assert merged.exit_code == single.exit_code == 0
+    head, *body = merged.output.splitlines()
+    assert head == f"9 recherches sur 30 jours ({a}, {b})"
+    assert body == single.output.splitlines()[1:]  # exactly the report of one store holding every event
+    assert "       5  libye" in body  # « Libye » 2 + « libye » 3: one query, shown as most often typed
+    no_click = body[body.index("Requêtes sans clic") + 1 : body.index("Recherches par jour") - 1]
+    assert no_click == ["       1  migrants"]  # the click on replica A counts for replica B's « libye »
+    assert "       2  Libye" in runner.invoke(args=["report", "--db", str(a)]).output
+    assert build_report(a, b, a) == build_report(together)  # a store named twice counts once
+
+
+def test_report_command_says_which_store_it_cannot_read(tracked, tmp_path):
+    app = tracked[0]
+    good = _replica(tmp_path / "a.sqlite3", REPLICA_A, [])
+    damaged = tmp_path / "b.sqlite3"
+    damaged.write_bytes(b"not a database" * 100)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "--db", str(good), "--db", str(damaged)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    expected = f"statistiques illisibles\u00a0: le fichier est endommagé ({damaged}: file is not a database)"
+    assert expected in result.output
+    missing = runner.invoke(args=["report", "--db", str(tmp_path / "none.sqlite3")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.analytics_bench import SCENARIOS, measure_faults
 from benchmarks.engines import available
-from benchmarks.http_bench import parse_wrk
+from benchmarks.http_bench import parse_wrk, search_paths
 from benchmarks.queries import BenchQuery
 from benchmarks.report import HTTP_KEYS, ROW_KEYS
 from benchmarks.runner import Config, run, subsample
@@ -44,6 +45,7 @@ def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
         max_queries=10,
         http=http,
         http_duration=1,
+        analytics_searches=30,
         isolate=False,
     )
     report = run(config)
@@ -60,6 +62,7 @@ def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
     for key in HTTP_KEYS:
         assert key in saved
         assert _is_number(saved[key]) if http else saved[key] is None
+    assert set(saved["ratios"]["analytics_faults"]) == set(SCENARIOS) - {"healthy"}
     machine = saved["machine"]
     assert _is_number(machine["cores"]) and machine["python"] and machine["packages"]["whoosh3"]
     summary = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -90,3 +93,17 @@ Requests/sec:   1000.50
     assert parsed["p50_ms"] == pytest.approx(0.812)
     assert parsed["p99_ms"] == 1500.0
     assert parsed["non_2xx"] == 3
+
+
+def test_searches_under_analytics_faults_are_measured_with_each_fault_met(index_root: Path, tmp_path: Path) -> None:
+    fast = {"ANALYTICS_RETRY_S": 0.01, "ANALYTICS_RETRY_MAX_S": 0.05, "ANALYTICS_BUSY_TIMEOUT_S": 0.05}
+    results = measure_faults(index_root, search_paths(1)[:10], tmp_path, searches=20, rounds=2, app_config=fast)
+    assert results["writer_threads"] == results["apps"] == len(SCENARIOS)
+    for name in SCENARIOS:
+        row = results[name]
+        assert row["searches"] == 20 and row["non_200"] == 0 and _is_number(row["median_ratio"])
+        assert _is_number(row["written_within_s"])  # every fault taken away: every waiting event written
+    assert [results[name]["warnings"] for name in ("healthy", "corrupt", "unwritable", "backlog")] == [0, 1, 1, 1]
+    assert results["locked"]["warnings"] <= 1
+    assert results["backlog"]["events_dropped"] > 0 and results["unwritable"]["writer_failing"]
+    assert list(tmp_path.glob("corrupt/analytics.sqlite3.corrupt-*"))
