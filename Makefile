@@ -32,16 +32,20 @@ install: $(STAMP) ## create .venv and install the project with its test extra
 index: install ## build the index from corpus/ (skipped when nothing changed)
 	$(BIN)/python -m indexer build
 
-nginx: ## install Debian's nginx for `make run` (needs root and apt-get; without it gunicorn serves alone)
-	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+# nginx's headers-more module (Debian package libnginx-mod-http-headers-more-filter): no Server header.
+HEADERS_MORE := /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so
+
+nginx: ## install Debian's nginx and its headers-more module for `make run` (needs root and apt-get)
+	@if { ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; } || [ ! -f $(HEADERS_MORE) ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing nginx (Debian package)…"; \
+			echo "Installing nginx and its headers-more module (Debian packages)…"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx || \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx libnginx-mod-http-headers-more-filter || \
 			echo "nginx could not be installed: make run will serve with gunicorn alone."; \
 		else \
-			echo "nginx is missing and cannot be installed here (needs root and apt-get):" \
-				"make run will serve with gunicorn alone, without its protection against slow clients."; \
+			echo "nginx or its headers-more module is missing and cannot be installed here (needs root and" \
+				"apt-get): without nginx, make run serves with gunicorn alone, without its protection against" \
+				"slow clients; without the module, nginx sends « Server: nginx »."; \
 		fi; \
 	fi
 

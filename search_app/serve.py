@@ -5,7 +5,8 @@ connections that never finish their headers otherwise block both workers). This 
 ``deploy/nginx.conf.in`` into the run directory, starts gunicorn on a unix socket there (reachable
 only through the file system, so only nginx talks to it) with ``SEARCH_BEHIND_PROXY=1``, then nginx on
 ``HOST:PORT``; it forwards SIGTERM and SIGINT to both and exits when either stops. Without nginx it
-says what is lost and serves with gunicorn alone::
+says what is lost and serves with gunicorn alone; without nginx's headers-more module it says that
+nginx will name itself in ``Server``::
 
     python -m search_app.serve --host 127.0.0.1 --port 8000 --workers 2 [--run-dir var/run]
 """
@@ -32,6 +33,8 @@ REQUEST_TIMEOUT = 30  # seconds: nginx's proxy_read_timeout and gunicorn's --tim
 STARTUP_TIMEOUT = 60.0  # seconds for gunicorn to create its socket
 STOP_TIMEOUT = 20.0  # seconds each child gets to stop before SIGKILL
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+#: Debian's libnginx-mod-http-headers-more-filter: ``more_clear_headers Server`` (nginx alone always names itself).
+HEADERS_MORE = Path("/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so")
 
 
 class ConfigTemplate(Template):
@@ -50,6 +53,7 @@ class Settings:
     workers: int
     run_dir: Path
     nginx: str | None
+    headers_more: Path | None = None
 
     @property
     def socket(self) -> Path:
@@ -70,6 +74,11 @@ def find_nginx() -> str | None:
     return str(debian) if os.access(debian, os.X_OK) else None
 
 
+def find_headers_more() -> Path | None:
+    """The headers-more module of Debian's nginx, None when its package is not installed."""
+    return HEADERS_MORE if HEADERS_MORE.is_file() else None
+
+
 def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
     """The nginx configuration for ``settings``; a placeholder left without a value raises KeyError."""
     # As root, nginx's workers would become « nobody », who cannot enter a private run directory:
@@ -83,26 +92,28 @@ def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
         "port": settings.port,
         "exports": settings.exports,
         "request_timeout": REQUEST_TIMEOUT,
+        "load_headers_more": f"load_module {settings.headers_more};" if settings.headers_more else "",
+        "clear_server": "more_clear_headers Server;" if settings.headers_more else "",
     }
     return ConfigTemplate(template.read_text(encoding="utf-8")).substitute(values)
 
 
 def gunicorn_command(bind: str, workers: int) -> list[str]:
-    """gunicorn serving the app on ``bind`` (``unix:PATH`` or ``HOST:PORT``)."""
+    """gunicorn serving the app on ``bind`` (``unix:PATH`` or ``HOST:PORT``), without a ``Server`` header."""
     return [
         sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", bind, "--workers", str(workers),
-        "--timeout", str(REQUEST_TIMEOUT), "search_app:create_app()",
+        "--timeout", str(REQUEST_TIMEOUT), "--config", "python:search_app.gunicorn_conf", "search_app:create_app()",
     ]  # fmt: skip
 
 
 def say(message: str) -> None:
-    print(f"serve : {message}", file=sys.stderr, flush=True)
+    print(f"serve : {message}", file=sys.stderr, flush=True)
 
 
 def serve_alone(settings: Settings) -> NoReturn:
     """No nginx: gunicorn alone on ``HOST:PORT`` (this process becomes gunicorn's master)."""
     say(
-        "nginx introuvable (apt-get install nginx, en root) : gunicorn sert seul sur "
+        "nginx introuvable (apt-get install nginx, en root) : gunicorn sert seul sur "
         f"{settings.host}:{settings.port}, sans protection contre les clients lents (deux connexions "
         "qui n’achèvent pas leur requête bloquent les deux workers), sans limite de requêtes par client "
         "ni plafond d’exports CSV."
@@ -134,7 +145,7 @@ def _start_gunicorn(settings: Settings) -> subprocess.Popen[bytes]:
         ready.wait(0.1)
     if not settings.socket.exists():
         _stop({"gunicorn": process})
-        raise SystemExit(f"serve : gunicorn n’a pas démarré (code {process.returncode}).")
+        raise SystemExit(f"serve : gunicorn n’a pas démarré (code {process.returncode}).")
     return process
 
 
@@ -151,7 +162,7 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            say(f"{name} ne s’arrête pas : SIGKILL.")
+            say(f"{name} ne s’arrête pas : SIGKILL.")
             process.kill()
             process.wait(timeout=STOP_TIMEOUT)
     for process in children.values():
@@ -175,7 +186,7 @@ def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
             dead = [name for name, process in children.items() if process.poll() is not None]
         if dead:
             name = dead[0]
-            say(f"{name} s’est arrêté (code {children[name].returncode}) : arrêt du service.")
+            say(f"{name} s’est arrêté (code {children[name].returncode}) : arrêt du service.")
         _stop(children)
     finally:
         for signum, handler in previous.items():
@@ -185,6 +196,12 @@ def supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
 
 def run_front(settings: Settings, nginx: str) -> int:
     """nginx on ``HOST:PORT`` in front of gunicorn; returns the exit status."""
+    if settings.headers_more is None:
+        say(
+            f"module headers-more introuvable ({HEADERS_MORE} ; apt-get install "
+            "libnginx-mod-http-headers-more-filter, en root) : nginx envoie « Server: nginx » "
+            "sur chaque réponse."
+        )
     config = _prepare(settings)
     gunicorn = _start_gunicorn(settings)
     command = [nginx, "-p", str(settings.run_dir.resolve()), "-c", str(config.resolve()), "-e", "stderr"]
@@ -203,9 +220,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--run-dir", type=Path, default=Path("var/run"), help="configuration, socket, temp files")
     parser.add_argument("--nginx", default=find_nginx(), help="nginx executable (default: found on the PATH)")
+    parser.add_argument(
+        "--headers-more", type=Path, default=find_headers_more(), help=f"nginx's headers-more module ({HEADERS_MORE})"
+    )
     args = parser.parse_args(argv)
     nginx = args.nginx if args.nginx and os.access(args.nginx, os.X_OK) else None
-    return Settings(args.host, args.port, args.workers, args.run_dir, nginx)
+    headers_more = args.headers_more if args.headers_more and args.headers_more.is_file() else None
+    return Settings(args.host, args.port, args.workers, args.run_dir, nginx, headers_more=headers_more)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,11 +11,20 @@ from pathlib import Path
 import pytest
 
 from search_app import create_app
-from search_app.serve import TEMP_DIRS, Settings, find_nginx, parse_args, render_config
+from search_app.serve import (
+    HEADERS_MORE,
+    TEMP_DIRS,
+    Settings,
+    find_headers_more,
+    find_nginx,
+    gunicorn_command,
+    parse_args,
+    render_config,
+)
 
 
-def _settings(tmp_path: Path, workers: int = 3) -> Settings:
-    return Settings("127.0.0.1", 8123, workers, tmp_path, "/usr/sbin/nginx")
+def _settings(tmp_path: Path, workers: int = 3, headers_more: Path | None = HEADERS_MORE) -> Settings:
+    return Settings("127.0.0.1", 8123, workers, tmp_path, "/usr/sbin/nginx", headers_more=headers_more)
 
 
 def test_the_rendered_config_fills_every_placeholder_and_keeps_nginx_variables(tmp_path: Path):
@@ -33,14 +42,33 @@ def test_the_rendered_config_fills_every_placeholder_and_keeps_nginx_variables(t
     assert "Trop de requêtes\u00a0: réessayez dans une seconde." in config
 
 
+def test_the_server_header_is_cleared_when_the_module_is_there_and_only_then(tmp_path: Path):
+    config = render_config(_settings(tmp_path))
+    assert config.startswith("# nginx in front") and f"\nload_module {HEADERS_MORE};\n" in config
+    assert "more_clear_headers Server;" in config
+    without = render_config(_settings(tmp_path, headers_more=None))
+    assert "load_module" not in without and "more_clear_headers" not in without
+    assert "server_tokens off;" in without  # then « Server: nginx », without its version
+
+
+def test_a_missing_headers_more_module_is_noticed(tmp_path: Path):
+    assert parse_args(["--headers-more", str(tmp_path / "absent.so")]).headers_more is None
+    assert parse_args([]).headers_more == find_headers_more()
+
+
+def test_gunicorn_loads_the_configuration_that_drops_its_server_header():
+    command = gunicorn_command("127.0.0.1:9", 2)
+    assert command[command.index("--config") + 1] == "python:search_app.gunicorn_conf"
+
+
 def test_one_worker_still_allows_one_export(tmp_path: Path):
     assert "limit_conn export_all 1;" in render_config(_settings(tmp_path, workers=1))
 
 
 def test_nginx_accepts_the_rendered_config(tmp_path: Path):
     nginx = find_nginx()
-    if nginx is None:
-        pytest.fail("nginx not found: `make nginx` (root) or `apt-get install -y nginx`.", pytrace=False)
+    if nginx is None or find_headers_more() is None:
+        pytest.fail("nginx or its headers-more module not found: `make nginx` (root).", pytrace=False)
     for name in TEMP_DIRS:
         (tmp_path / name).mkdir()
     config = tmp_path / "nginx.conf"
