@@ -9,6 +9,7 @@ says what is lost and serves with gunicorn alone; without nginx's headers-more m
 nginx will name itself in ``Server``::
 
     python -m search_app.serve --host 127.0.0.1 --port 8000 --workers 2 [--run-dir var/run]
+        [--api-rate 10] [--api-burst 20]    # per client address; or SEARCH_API_RATE, SEARCH_API_BURST
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ STOP_TIMEOUT = 20.0  # seconds each child gets to stop before SIGKILL
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 #: Debian's libnginx-mod-http-headers-more-filter: ``more_clear_headers Server`` (nginx alone always names itself).
 HEADERS_MORE = Path("/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so")
+#: The API's limit per client address: requests a second, and the burst served at once before 429.
+API_RATE = ("SEARCH_API_RATE", 10)
+API_BURST = ("SEARCH_API_BURST", 20)
 
 
 class ConfigTemplate(Template):
@@ -53,6 +57,8 @@ class Settings:
     workers: int
     run_dir: Path
     nginx: str | None
+    api_rate: int = API_RATE[1]
+    api_burst: int = API_BURST[1]
     headers_more: Path | None = None
 
     @property
@@ -92,6 +98,8 @@ def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
         "port": settings.port,
         "exports": settings.exports,
         "request_timeout": REQUEST_TIMEOUT,
+        "api_rate": settings.api_rate,
+        "api_burst": settings.api_burst,
         "load_headers_more": f"load_module {settings.headers_more};" if settings.headers_more else "",
         "clear_server": "more_clear_headers Server;" if settings.headers_more else "",
     }
@@ -223,10 +231,33 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument(
         "--headers-more", type=Path, default=find_headers_more(), help=f"nginx's headers-more module ({HEADERS_MORE})"
     )
+    _limit_argument(parser, "--api-rate", API_RATE, 1, "API requests a second per client address")
+    _limit_argument(
+        parser, "--api-burst", API_BURST, 0, "API requests per address served at once beyond it, before 429"
+    )
     args = parser.parse_args(argv)
     nginx = args.nginx if args.nginx and os.access(args.nginx, os.X_OK) else None
     headers_more = args.headers_more if args.headers_more and args.headers_more.is_file() else None
-    return Settings(args.host, args.port, args.workers, args.run_dir, nginx, headers_more=headers_more)
+    return Settings(
+        args.host, args.port, args.workers, args.run_dir, nginx, args.api_rate, args.api_burst, headers_more
+    )
+
+
+def _limit_argument(
+    parser: argparse.ArgumentParser, flag: str, default: tuple[str, int], least: int, text: str
+) -> None:
+    """An integer option at least ``least``, defaulting to an environment variable, then to a number."""
+    variable, number = default
+
+    def at_least(value: str) -> int:
+        if not value.strip().isdigit() or int(value) < least:
+            raise argparse.ArgumentTypeError(
+                f"un entier ≥ {least} est attendu (reçu « {value} », de {flag} ou de ${variable})"
+            )
+        return int(value)
+
+    help_text = f"{text} (default: ${variable}, else {number})"
+    parser.add_argument(flag, type=at_least, default=os.environ.get(variable) or str(number), help=help_text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ The servers themselves run in tests/reliability/test_front.py.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,37 @@ def test_a_missing_headers_more_module_is_noticed(tmp_path: Path):
 def test_gunicorn_loads_the_configuration_that_drops_its_server_header():
     command = gunicorn_command("127.0.0.1:9", 2)
     assert command[command.index("--config") + 1] == "python:search_app.gunicorn_conf"
+
+
+def test_the_api_limit_comes_from_the_options_then_the_environment_then_the_defaults(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("SEARCH_API_RATE", raising=False)
+    monkeypatch.delenv("SEARCH_API_BURST", raising=False)
+    assert (parse_args([]).api_rate, parse_args([]).api_burst) == (10, 20)
+    monkeypatch.setenv("SEARCH_API_RATE", "500")
+    monkeypatch.setenv("SEARCH_API_BURST", "0")
+    assert (parse_args([]).api_rate, parse_args([]).api_burst) == (500, 0)
+    settings = parse_args(["--api-rate", "2000", "--api-burst", "64"])
+    assert (settings.api_rate, settings.api_burst) == (2000, 64)
+    config = render_config(replace(settings, run_dir=tmp_path))
+    assert "limit_req_zone $binary_remote_addr zone=api:10m rate=2000r/s;" in config
+    assert "limit_req zone=api burst=64 nodelay;" in config
+
+
+@pytest.mark.parametrize(("argv", "variable"), [
+    (["--api-rate", "0"], None), (["--api-rate", "dix"], None), (["--api-burst", "-1"], None), ([], "abc"),
+])  # fmt: skip
+def test_a_wrong_api_limit_is_refused_with_a_clear_message(monkeypatch, capsys, argv: list[str], variable: str | None):
+    monkeypatch.delenv("SEARCH_API_BURST", raising=False)
+    if variable is None:
+        monkeypatch.delenv("SEARCH_API_RATE", raising=False)
+    else:
+        monkeypatch.setenv("SEARCH_API_RATE", variable)
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(argv)
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert "un entier ≥\u00a0" in message and "est attendu (reçu «\u00a0" in message, message
+    assert "SEARCH_API_RATE" in message or "SEARCH_API_BURST" in message
 
 
 def test_one_worker_still_allows_one_export(tmp_path: Path):

@@ -120,6 +120,24 @@ def test_the_api_is_limited_per_client_with_429_retry_after_and_a_french_error(f
     assert front.get("/api/search?q=x", source="127.0.0.3")[0] == 200  # another address is not
 
 
+def test_the_api_limit_is_set_by_the_supervisor(index_root: Path, tmp_path: Path):
+    """--api-rate/--api-burst (what the load benchmark runs with): 60 quick requests from one address, all served."""
+    served = start_front(tmp_path, index_root, workers=2, extra=("--api-rate", "1000", "--api-burst", "100"))
+    connection = served.connection(source="127.0.0.2")
+    try:
+        statuses = []
+        for _ in range(60):
+            connection.request("GET", "/api/search?q=x")
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+    finally:
+        connection.close()
+        stop_front(served)
+    assert statuses == [200] * 60, statuses
+    assert "rate=1000r/s" in (served.run_dir / "nginx.conf").read_text(encoding="utf-8")
+
+
 def _concurrent(front: Front, sources: list[str]) -> list[tuple[int, str | None, bytes]]:
     """One export per source, all at once: every connection opened, then every request sent, then read.
 
