@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     _configure(app, test_config)
 
-    from search_app import api, commands, compression, errors, http_cache, security, views
+    from search_app import api, commands, compression, errors, http_cache, http_rules, security, views
     from search_app.analytics import Recorder
     from search_app.page_cache import PageCache
     from search_app.search import SearchService
@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     commands.init_app(app)
     security.init_app(app)
+    http_rules.init_app(app)  # before the caching hooks: a request refused there gets no 304
     compression.init_app(app)  # before the caching hooks: it must run after them
     http_cache.init_app(app)
     errors.init_app(app)
