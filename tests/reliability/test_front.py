@@ -242,7 +242,7 @@ def test_the_supervisor_stops_everything_when_nginx_dies(index_root: Path, tmp_p
     finally:
         stop_front(served)
     assert all_gone(pids), pids
-    assert "nginx s’est arrêté (code -9) : arrêt du service." in served.stderr()
+    assert "nginx s’est arrêté (code -9)\u00a0: arrêt du service." in served.stderr()
 
 
 def test_under_slow_clients_for_30_seconds_every_probe_answers_within_a_second(
