@@ -7,6 +7,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 WORKERS  ?= 2
+# make run's logs: access.log and searches.jsonl there, rotated by size; `make run LOG_DIR=` for stdout/stderr.
+LOG_DIR  ?= var/log
 export SEARCH_INDEX_DIR ?= var/index
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 # The W3C Nu HTML checker (npm vnu-jar, pinned; run with Java) for tests/test_html_validity.py.
@@ -50,7 +52,7 @@ nginx: ## install Debian's nginx and its headers-more module for `make run` (nee
 	fi
 
 run: index nginx ## install, build the index if needed, serve on $(HOST):$(PORT): nginx in front of gunicorn
-	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --log-dir "$(LOG_DIR)"
 
 dev: index ## Flask's development server with the debugger (never in production)
 	$(BIN)/flask --app search_app run --debug --host $(HOST) --port $(PORT)

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "SEARCH_CACHE_SIZE": "SEARCH_CACHE_SIZE",
     "STATS_TOKEN": "SEARCH_STATS_TOKEN",
     "BEHIND_PROXY": "SEARCH_BEHIND_PROXY",
+    "SEARCH_LOG_FILE": "SEARCH_LOG_FILE",
 }
 
 
@@ -67,6 +68,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=16 * 1024,
         SEARCH_LOG=True,
+        SEARCH_LOG_FILE=None,  # a path: the search log goes there instead of stderr (set by search_app/serve.py)
         ANALYTICS_ENABLED=True,
         ANALYTICS_DB="var/analytics.sqlite3",
         ANALYTICS_RETENTION_DAYS=90,

@@ -131,3 +131,16 @@ def test_stats_trust_forwarded_for_only_behind_the_proxy(
         "/stats", headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     )
     assert response.status_code == expected
+
+
+def test_the_access_log_is_stdout_unless_a_log_directory_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SEARCH_LOG_DIR", raising=False)
+    assert "access_log /dev/stdout combined;" in render_config(_settings(tmp_path))
+    assert parse_args([]).log_dir is None and parse_args(["--log-dir", ""]).log_dir is None  # make run LOG_DIR=
+    settings = parse_args(["--log-dir", str(tmp_path / "log"), "--log-max-bytes", "5000", "--log-backups", "2"])
+    assert (settings.log_max_bytes, settings.log_backups) == (5000, 2)
+    config = render_config(replace(settings, run_dir=tmp_path))
+    assert f"access_log {(tmp_path / 'log').resolve()}/access.log combined;" in config
+    assert settings.search_log == (tmp_path / "log").resolve() / "searches.jsonl"
+    monkeypatch.setenv("SEARCH_LOG_DIR", str(tmp_path / "env-log"))
+    assert parse_args([]).log_dir == tmp_path / "env-log"

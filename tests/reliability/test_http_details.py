@@ -6,7 +6,9 @@ Host, Range headers. The same rules are checked on the app itself in tests/test_
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +176,47 @@ def test_head_ignores_a_range(server: Front):
     assert answer.status == 200
     assert answer.body == b""
     assert "content-range" not in answer.headers
+
+
+ROTATE_AT = 3000
+SEARCHES = 30
+
+
+def _search_lines(log_dir: Path) -> list[str]:
+    """The queries of every search line, over the live file and its rotated copies."""
+    lines = []
+    for path in sorted(log_dir.glob("searches.jsonl*")):
+        lines += [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines()]
+    return lines
+
+
+@pytest.mark.parametrize("nginx", [None, "/nonexistent/nginx"], ids=["front", "alone"])
+def test_log_files_rotate_by_size_and_lose_no_line(index_root: Path, tmp_path: Path, nginx: str | None):
+    """--log-dir: the supervisor renames the access log and the search log past --log-max-bytes; nginx (or
+    gunicorn) reopens on SIGUSR1, the workers' search log by itself; every search is in some file."""
+    log_dir = tmp_path / "log"
+    extra = ("--log-dir", str(log_dir), "--log-max-bytes", str(ROTATE_AT), "--log-backups", "3")
+    served = start_front(tmp_path, index_root, workers=2, nginx=nginx, extra=extra)
+    try:
+        sent = [f"rotation{number}" for number in range(SEARCHES)]
+        for text in sent[:20]:
+            assert served.get(f"/api/search?q={text}")[0] == 200
+        assert wait_for(lambda: (log_dir / "searches.jsonl.1").exists(), timeout=10), sorted(log_dir.iterdir())
+        for _ in range(200):  # bounded: each line of the access log is ~100 bytes
+            if (log_dir / "access.log.1").exists():
+                break
+            assert served.get("/healthz")[0] == 200
+            time.sleep(0.05)
+        assert (log_dir / "access.log.1").exists(), sorted(log_dir.iterdir())
+        for text in sent[20:]:
+            assert served.get(f"/api/search?q={text}")[0] == 200
+        access = log_dir / "access.log"
+        # After the rename, nginx (or gunicorn) writes to a new access.log: SIGUSR1 reopened it.
+        assert wait_for(lambda: access.exists() and sent[-1] in access.read_text(encoding="utf-8"), timeout=10)
+    finally:
+        stop_front(served)
+    assert sorted(_search_lines(log_dir)) == sorted(sent)  # none lost, none twice
+    assert sent[-1] in (log_dir / "searches.jsonl").read_text(encoding="utf-8")
+    assert not list(log_dir.glob("*.4"))  # at most 3 backups
+    assert '"q": "rotation' not in served.stderr()  # the files, not stderr
+    assert "journaux dans" in served.stderr()
