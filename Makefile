@@ -9,6 +9,8 @@ PORT     ?= 8000
 WORKERS  ?= 2
 # A load balancer in front of this replica (address or CIDR): see the README's scale-out section.
 TRUSTED_PROXY ?=
+# make run's logs: access.log and searches.jsonl there, rotated by size; `make run LOG_DIR=` for stdout/stderr.
+LOG_DIR  ?= var/log
 export SEARCH_INDEX_DIR ?= var/index
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 # The W3C Nu HTML checker (npm vnu-jar, pinned; run with Java) for tests/test_html_validity.py.
@@ -34,21 +36,25 @@ install: $(STAMP) ## create .venv and install the project with its test extra
 index: install ## build the index from corpus/ (skipped when nothing changed)
 	$(BIN)/python -m indexer build
 
-nginx: ## install Debian's nginx for `make run` (needs root and apt-get; without it gunicorn serves alone)
-	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+# nginx's headers-more module (Debian package libnginx-mod-http-headers-more-filter): no Server header.
+HEADERS_MORE := /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so
+
+nginx: ## install Debian's nginx and its headers-more module for `make run` (needs root and apt-get)
+	@if { ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; } || [ ! -f $(HEADERS_MORE) ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing nginx (Debian package)…"; \
+			echo "Installing nginx and its headers-more module (Debian packages)…"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx || \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx libnginx-mod-http-headers-more-filter || \
 			echo "nginx could not be installed: make run will serve with gunicorn alone."; \
 		else \
-			echo "nginx is missing and cannot be installed here (needs root and apt-get):" \
-				"make run will serve with gunicorn alone, without its protection against slow clients."; \
+			echo "nginx or its headers-more module is missing and cannot be installed here (needs root and" \
+				"apt-get): without nginx, make run serves with gunicorn alone, without its protection against" \
+				"slow clients; without the module, nginx sends « Server: nginx »."; \
 		fi; \
 	fi
 
 run: index nginx ## install, build the index if needed, serve on $(HOST):$(PORT): nginx in front of gunicorn
-	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	$(BIN)/python -m search_app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --log-dir "$(LOG_DIR)" \
 		$(if $(TRUSTED_PROXY),--trusted-proxy $(TRUSTED_PROXY))
 
 dev: index ## Flask's development server with the debugger (never in production)

@@ -10,6 +10,8 @@ from benchmarks import DEFAULT_SEED
 from benchmarks.runner import Config, run
 
 QUICK_SIZES = (200,)
+#: Parts that run alone (``--only``), keeping the rest of an existing report.
+PARTS = ("http-front",)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -34,6 +36,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--budget", type=float, default=300.0, help="seconds of timed passes per engine and size")
     parser.add_argument("--max-queries", type=int, default=None, help="use only this many queries of the mix")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn + wrk measurement")
+    parser.add_argument("--no-http-front", action="store_true", help="skip the nginx + gunicorn + wrk -c64 target")
+    parser.add_argument(
+        "--only", choices=PARTS, help="run this part alone, kept with the rest of report.json (http-front: ~1 min)"
+    )
     parser.add_argument("--http-duration", type=int, default=10, help="seconds of each wrk run (default: %(default)s)")
     parser.add_argument("--no-analytics", action="store_true", help="skip the searches under analytics faults")
     parser.add_argument("--analytics-searches", type=int, default=3000,
@@ -51,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         budget_s=args.budget,
         max_queries=args.max_queries,
         http=not args.no_http,
+        http_front=not args.no_http_front,
         http_duration=args.http_duration,
         analytics=not args.no_analytics,
         analytics_searches=args.analytics_searches,
@@ -63,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
     if args.quick:
         config.sizes, config.rounds, config.max_queries, config.http_duration = QUICK_SIZES, 1, 30, 2
         config.analytics_searches = min(config.analytics_searches, 300)
+    if args.only == "http-front":
+        config.sizes, config.http, config.http_front, config.merge = (), False, True, True
+        config.analytics = False
     return config
 
 

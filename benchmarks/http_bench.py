@@ -54,13 +54,13 @@ def ensure_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_ready(url: str, timeout: float = 30.0) -> None:
+def wait_ready(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -70,7 +70,7 @@ def _wait_ready(url: str, timeout: float = 30.0) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s")
+    raise RuntimeError(f"the server did not answer {url} within {timeout:.0f} s")
 
 
 def _to_ms(value: str) -> float:
@@ -93,7 +93,7 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def _lua_script(paths: list[str], target: Path) -> Path:
+def lua_script(paths: list[str], target: Path) -> Path:
     quoted = ",\n".join(f'  "{path}"' for path in paths)
     target.write_text(
         f"local paths = {{\n{quoted}\n}}\nlocal i = 0\n"
@@ -110,15 +110,17 @@ def real_index(out_dir: Path) -> Path:
     return index_root
 
 
-def search_paths(seed: int) -> list[str]:
-    """``/api/search?q=…`` paths for queries drawn from the real records (text only)."""
+def search_paths(seed: int, count: int = 60) -> list[str]:
+    """``/api/search?q=…`` paths for up to ``count`` distinct queries drawn from the real records (text only)."""
     queries = make_queries(load_corpus(REAL_CORPUS), seed)
     texts = list(dict.fromkeys(q.text for q in queries if q.text and not q.filters))
-    return ["/api/search?q=" + urllib.parse.quote(text) for text in texts[:60]]
+    return ["/api/search?q=" + urllib.parse.quote(text) for text in texts[:count]]
 
 
-def _wrk(url: str, duration: int, script: Path | None) -> dict[str, float]:
-    command = ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", *(["-s", str(script)] if script else []), url]
+def wrk(url: str, duration: int, script: Path | None, connections: int = 16) -> dict[str, float]:
+    """``wrk -t2 -c<connections> -d<duration>s --latency`` (with a Lua script), parsed."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    command += [*(["-s", str(script)] if script else []), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 
@@ -127,7 +129,7 @@ def run_http(out_dir: Path, seed: int, duration: int = 10) -> dict[str, object]:
     """Build the real corpus's index, then wrk against gunicorn with the page cache as deployed, and without it."""
     index_root = real_index(out_dir)
     paths = search_paths(seed)
-    script = _lua_script(paths, out_dir / "wrk-search.lua")
+    script = lua_script(paths, out_dir / "wrk-search.lua")
     search, health = _serve_and_load(out_dir, index_root, paths, script, duration, {}, with_health=True)
     uncached, _ = _serve_and_load(out_dir, index_root, paths, script, duration, {"SEARCH_CACHE_SIZE": "0"})
     return {
@@ -159,7 +161,7 @@ def _serve_and_load(
     with_health: bool = False,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Start gunicorn, run wrk on /api/search (and /healthz), stop gunicorn by its PID."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--no-control-socket", "-w", "2", "-b", f"127.0.0.1:{port}", "search_app:create_app()"]
@@ -175,15 +177,15 @@ def _serve_and_load(
     log(f"gunicorn started (PID {server.pid}) on {base} {extra_env or ''}; log in {log_path}")
     health: dict[str, float] = {}
     try:
-        _wait_ready(base + "/healthz")
+        wait_ready(base + "/healthz")
         with urllib.request.urlopen(base + paths[0], timeout=10) as response:
             if response.status != 200:
                 raise RuntimeError(f"{paths[0]} answered {response.status}")
         log(f"wrk: /api/search for {duration} s ({len(paths)} queries in rotation)…")
-        search = _wrk(base + "/api/search", duration, script)
+        search = wrk(base + "/api/search", duration, script)
         if with_health:
             log(f"wrk: /healthz for {duration} s…")
-            health = _wrk(base + "/healthz", duration, None)
+            health = wrk(base + "/healthz", duration, None)
     finally:
         server.send_signal(signal.SIGTERM)
         try:

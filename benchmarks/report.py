@@ -17,12 +17,30 @@ ROW_KEYS = (
 )
 HTTP_KEYS = ("http_search_rps", "http_health_rps", "http_search_p99_ms")
 RSS_LIMIT_MB = 1024
+#: The fronts of benchmarks/http_front.py: key prefix and how the table names it.
+FRONTS = (("http_front", "as deployed (page cache 512 per worker)"), ("http_front_uncached", "page cache off"))
+FRONT_P99_MS = 200
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator
+
+
+def front_targets(report: dict, prefix: str) -> dict | None:
+    """Issue 13's target for one front: ratio ≥ 0.5, /api/search p99 < 200 ms, no socket error, no non-2xx."""
+    if report.get(f"{prefix}_search_rps") is None:
+        return None
+    ratio = report.get(f"{prefix}_ratio")
+    p99 = report[f"{prefix}_search_p99_ms"]
+    failures = sum(report[f"{prefix}_{endpoint}_{kind}"] for endpoint in ("search", "health")
+                   for kind in ("socket_errors", "non_2xx"))  # fmt: skip
+    return {
+        "search_vs_health": {"value": ratio, "target": ">= 0.5", "met": ratio is not None and ratio >= 0.5},
+        "search_p99_ms": {"value": p99, "target": f"< {FRONT_P99_MS}", "met": p99 < FRONT_P99_MS},
+        "errors": {"value": failures, "target": "0 socket errors, 0 non-2xx", "met": failures == 0},
+    }
 
 
 def ratios(report: dict) -> dict:
@@ -54,6 +72,7 @@ def ratios(report: dict) -> dict:
         "per_size": per_size,
         "http_search_vs_health": {"value": http, "target": ">= 0.5", "met": http is not None and http >= 0.5},
         "http_uncached_search_vs_health": _ratio(report.get("http_search_uncached_rps"), report.get("http_health_rps")),
+        **{prefix: front_targets(report, prefix) for prefix, _ in FRONTS},
     }
 
 
@@ -193,6 +212,7 @@ def markdown(report: dict) -> str:
             "most requests after the first round are cache hits.",
         ]
     lines += _analytics_lines(report)
+    lines += _front_markdown(report)
     m = report["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items() if version)
     lines += [
@@ -204,6 +224,43 @@ def markdown(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _front_markdown(report: dict) -> list[str]:
+    """The section of issue 13's target through nginx + gunicorn."""
+    workers, connections = report.get("http_front_workers", 2), report.get("http_front_connections", 64)
+    lines = [
+        "",
+        f"## HTTP through the front (search_app.serve: nginx + gunicorn -w {workers}, wrk -t2 -c{connections})",
+        "",
+    ]
+    if report.get("http_front_search_rps") is None:
+        return [*lines, f"Not measured: {report.get('http_front_skipped', 'skipped')}."]
+    lines += [
+        "| front | endpoint | requests/s | p50 ms | p99 ms | socket errors | non-2xx |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for prefix, label in FRONTS:
+        for endpoint, path in (("search", "/api/search"), ("health", "/healthz")):
+            key = f"{prefix}_{endpoint}"
+            lines.append(
+                f"| {label} | {path} | {_fmt(report.get(key + '_rps'))} | {_fmt(report.get(key + '_p50_ms'))} "
+                f"| {_fmt(report.get(key + '_p99_ms'))} | {_fmt(report.get(key + '_socket_errors'), 0)} "
+                f"| {_fmt(report.get(key + '_non_2xx'), 0)} |"
+            )
+    lines += ["", "| front | target | value | met |", "|---|---|---:|---|"]
+    for prefix, label in FRONTS:
+        for target in (report["ratios"].get(prefix) or {}).values():
+            lines.append(f"| {label} | {target['target']} | {_fmt(target['value'])} | {_fmt(target['met'])} |")
+    lines += [
+        "",
+        f"{report.get('http_front_distinct_queries')} distinct queries rotate (a wrk Lua script), "
+        f"{report.get('http_front_duration_s')} s per run; wrk is one client address, so the front ran with its "
+        f"API limit raised to {report.get('http_front_api_rate'):,} requests/s per address, burst "
+        f"{report.get('http_front_api_burst'):,} (`--api-rate`, `--api-burst`; 10 and 20 by default). "
+        "Target ratios are /api/search ÷ /healthz throughput of the same front: ≥ 0.5.",
+    ]
+    return lines
 
 
 def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from benchmarks.analytics_bench import run_analytics_faults
 from benchmarks.corpus import REAL_CORPUS, ensure_corpus, facet_model, make_record
 from benchmarks.engines import available
 from benchmarks.http_bench import http_unavailable_reason, run_http
+from benchmarks.http_front import http_front_unavailable_reason, run_http_front
 from benchmarks.log import log
 from benchmarks.measure import measure, measure_in_subprocess
 from benchmarks.queries import QUERY_SOURCE_RECORDS, BenchQuery, make_queries, save_queries
@@ -39,6 +41,7 @@ class Config:
     budget_s: float = 300.0
     max_queries: int | None = None
     http: bool = True
+    http_front: bool = True  # issue 13's target through nginx + gunicorn (benchmarks/http_front.py)
     http_duration: int = 10
     analytics: bool = True  # searches under analytics faults (benchmarks/analytics_bench.py)
     analytics_searches: int = 3000
@@ -88,7 +91,7 @@ def _query_mix(config: Config, source: TextSource, size: int) -> list[BenchQuery
     return subsample(make_queries(records, config.seed), config.max_queries)
 
 
-def _base_report(config: Config, source: TextSource) -> dict:
+def _base_report(config: Config, source: TextSource | None) -> dict:
     report: dict = {}
     path = config.out_dir / "report.json"
     if config.merge and path.exists():
@@ -98,24 +101,35 @@ def _base_report(config: Config, source: TextSource) -> dict:
             "harness_version": HARNESS_VERSION,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "seed": config.seed,
-            "text_source": f"{source.name} {source.version} ({len(source.passages):,} passages)",
             "machine": machine(),
             "source_commit": source_commit(),
         }
     )
+    if source is not None:
+        report["text_source"] = f"{source.name} {source.version} ({len(source.passages):,} passages)"
+    report.setdefault("text_source", "none (HTTP only)")
     report.setdefault("sizes", {})
     for key in ("http_search_rps", "http_health_rps", "http_search_p99_ms"):
         report.setdefault(key, None)
     return report
 
 
-def run(config: Config) -> dict:
-    """Run everything the config asks for; write and return the report."""
-    started = time.monotonic()
-    config.out_dir.mkdir(parents=True, exist_ok=True)
-    source = text_source(config.source)
-    log(f"text source: {source.name} {source.version}, {len(source.passages):,} passages")
-    report = _base_report(config, source)
+def _http_args(config: Config) -> tuple[Path, int, int]:
+    return config.out_dir, config.seed, config.http_duration
+
+
+def _http_part(report: dict, skipped_key: str, reason: str | None, measure: Callable[[], dict]) -> None:
+    """Add an HTTP measurement to the report, or say why it was skipped."""
+    if reason is None:
+        report.update(measure())
+        report.pop(skipped_key, None)
+    else:
+        log(f"{skipped_key.removesuffix('_skipped')} benchmark skipped: {reason}")
+        report[skipped_key] = reason
+
+
+def _measure_sizes(config: Config, source: TextSource, report: dict) -> None:
+    """Every engine at every size, into ``report["sizes"]`` (written after each measurement)."""
     engines = [name for name in config.engines if available(name)]
     for name in sorted(set(config.engines) - set(engines)):
         log(f"engine {name} skipped: its library is not installed (pip install -e '.[bench]')")
@@ -146,14 +160,22 @@ def run(config: Config) -> dict:
             if not config.keep_indexes:
                 shutil.rmtree(index_dir, ignore_errors=True)
             write_report(report, config.out_dir)  # partial results survive an interrupted run
+
+
+def run(config: Config) -> dict:
+    """Run everything the config asks for; write and return the report."""
+    started = time.monotonic()
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    source = text_source(config.source) if config.sizes else None  # HTTP alone needs no generated text
+    report = _base_report(config, source)
+    if source is not None:
+        log(f"text source: {source.name} {source.version}, {len(source.passages):,} passages")
+        _measure_sizes(config, source, report)
     if config.http:
-        reason = http_unavailable_reason()
-        if reason is None:
-            report.update(run_http(config.out_dir, config.seed, config.http_duration))
-            report.pop("http_skipped", None)
-        else:
-            log(f"HTTP benchmark skipped: {reason}")
-            report["http_skipped"] = reason
+        _http_part(report, "http_skipped", http_unavailable_reason(), lambda: run_http(*_http_args(config)))
+    if config.http_front:
+        reason = http_front_unavailable_reason()
+        _http_part(report, "http_front_skipped", reason, lambda: run_http_front(*_http_args(config)))
     if config.analytics:
         report["analytics_faults"] = run_analytics_faults(config.out_dir, config.seed, config.analytics_searches)
     report.setdefault("query_count", 0)

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "SEARCH_CACHE_SIZE": "SEARCH_CACHE_SIZE",
     "STATS_TOKEN": "SEARCH_STATS_TOKEN",
     "BEHIND_PROXY": "SEARCH_BEHIND_PROXY",
+    "SEARCH_LOG_FILE": "SEARCH_LOG_FILE",
 }
 
 
@@ -34,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     _configure(app, test_config)
 
-    from search_app import api, commands, compression, errors, http_cache, security, views
+    from search_app import api, commands, compression, errors, http_cache, http_rules, security, views
     from search_app.page_cache import PageCache
     from search_app.recorder import Backoff, Recorder
     from search_app.search import SearchService
@@ -54,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     commands.init_app(app)
     security.init_app(app)
+    http_rules.init_app(app)  # before the caching hooks: a request refused there gets no 304
     compression.init_app(app)  # before the caching hooks: it must run after them
     http_cache.init_app(app)
     errors.init_app(app)
@@ -69,6 +71,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=16 * 1024,
         SEARCH_LOG=True,
+        SEARCH_LOG_FILE=None,  # a path: the search log goes there instead of stderr (set by search_app/serve.py)
         ANALYTICS_ENABLED=True,
         ANALYTICS_DB="var/analytics.sqlite3",
         ANALYTICS_RETENTION_DAYS=90,

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from indexer.store import IndexUnavailable
 from search_app.errors import ApiError
 from search_app.export import CSV_CONTENT_TYPE, CSV_FILENAME, records_csv
+from search_app.http_rules import headers_only
 from search_app.openapi import openapi_document
 from search_app.page_cache import PageCache
 from search_app.params import BadParameter, parse_search_args
@@ -24,7 +25,7 @@ def _service() -> SearchService:
 
 @bp.get("/api/search")
 def search() -> Response:
-    """Search results as JSON, or the whole result set as CSV with ``format=csv``."""
+    """Search results as JSON, or the whole result set as CSV with ``format=csv`` (HEAD: headers only)."""
     try:
         params = parse_search_args(request.args, strict=True)
     except BadParameter as error:
@@ -34,6 +35,8 @@ def search() -> Response:
         return _csv(params.request)
     if output != "json":
         raise ApiError(400, f"« format » doit valoir json ou csv (reçu « {output[:40]} »).")
+    if request.method == "HEAD":
+        return headers_only(_service(), "application/json")
     page = _service().search(params.request)
     track_search(page, "api")
     response = current_app.response_class(_search_body(page, params.problems), mimetype="application/json")
@@ -53,14 +56,17 @@ def _search_body(page: SearchPage, problems: list[str]) -> str:
 
 
 def _csv(search_request: SearchRequest) -> Response:
-    records = _service().export(search_request)
-
-    def url_of(programme_id: str) -> str:
-        return url_for("views.programme", programme_id=programme_id, _external=True)
-
-    response = Response(records_csv(records, url_of), content_type=CSV_CONTENT_TYPE)
+    if request.method == "HEAD":
+        response = headers_only(_service(), CSV_CONTENT_TYPE)
+    else:
+        records = _service().export(search_request)
+        response = Response(records_csv(records, _programme_url), content_type=CSV_CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{CSV_FILENAME}"'
     return response
+
+
+def _programme_url(programme_id: str) -> str:
+    return url_for("views.programme", programme_id=programme_id, _external=True)
 
 
 @bp.get("/api/programmes/<programme_id>")

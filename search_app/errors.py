@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
 from whoosh.reading import CorruptIndexError
 
 from indexer.store import IndexUnavailable
@@ -21,6 +21,7 @@ FRENCH_MESSAGES = {
     405: "Méthode non autorisée : ce service ne répond qu’aux requêtes GET.",
     413: "Requête trop volumineuse.",
     414: "Adresse trop longue.",
+    416: "Plage demandée hors du fichier : l’en-tête Range commence après sa fin.",
     500: "Erreur interne : la recherche n’a pas pu aboutir.",
     503: "L’index de recherche est indisponible.",
 }
@@ -52,10 +53,9 @@ def render_error(status: int, message: str) -> Response:
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     response = render_error(status, FRENCH_MESSAGES.get(status, error.name))
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    for challenge in getattr(error, "www_authenticate", None) or ():  # 401: how to authenticate
-        response.headers.add("WWW-Authenticate", challenge.to_header())
+    for name, value in error.get_headers():  # Allow (405), WWW-Authenticate (401), Content-Range (416)…
+        if name.lower() != "content-type":
+            response.headers.add(name, value)
     return response
 
 

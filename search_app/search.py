@@ -271,6 +271,10 @@ class SearchService:
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
+    def has_programme(self, programme_id: str) -> bool:
+        """Whether the live generation holds this programme (what a HEAD of its page needs to know)."""
+        return self.holder.current().searcher().document_number(id=programme_id) is not None
+
     def programme(self, programme_id: str, text: str = "") -> ProgrammeDetail | None:
         """The whole record of one programme (None if unknown), highlighted for ``text``."""
         return programme_detail(self.holder.current(), programme_id, text)

@@ -8,6 +8,7 @@ from indexer.store import IndexUnavailable
 from search_app import map_presenter, presenters
 from search_app.day_chart import day_chart
 from search_app.errors import unavailable_reason
+from search_app.http_rules import headers_only
 from search_app.params import parse_search_args
 from search_app.search import SearchService
 from search_app.stats_access import check_stats_access, this_client_may_read_stats
@@ -15,6 +16,7 @@ from search_app.syntax_help import syntax_help
 from search_app.tracking import stats_page, track_click, track_search
 
 bp = Blueprint("views", __name__)
+HTML = "text/html; charset=utf-8"
 
 
 @bp.app_context_processor
@@ -28,9 +30,11 @@ def _service() -> SearchService:
 
 
 @bp.get("/")
-def search() -> tuple[str, int]:
-    """The search page: results, facets, chips, pagination."""
+def search() -> tuple[str, int] | Response:
+    """The search page: results, facets, chips, pagination (HEAD: its headers, nothing searched)."""
     params = parse_search_args(request.args, strict=False, allow_per_page=False)
+    if request.method == "HEAD":
+        return headers_only(_service(), HTML)
     try:
         page = _service().search(params.request)
     except IndexUnavailable as error:
@@ -47,8 +51,12 @@ def search() -> tuple[str, int]:
 
 
 @bp.get("/programmes/<programme_id>")
-def programme(programme_id: str) -> str:
-    """A programme's full record, highlighted when reached from a search."""
+def programme(programme_id: str) -> str | Response:
+    """A programme's full record, highlighted when reached from a search (HEAD: no click is counted)."""
+    if request.method == "HEAD":
+        if not _service().has_programme(programme_id):
+            abort(404)
+        return headers_only(_service(), HTML)
     text = (request.args.get("q") or "")[:500]
     detail = _service().programme(programme_id, text)
     if detail is None:

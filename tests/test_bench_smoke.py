@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import parse_args
 from benchmarks.analytics_bench import SCENARIOS, measure_faults
 from benchmarks.engines import available
 from benchmarks.http_bench import parse_wrk, search_paths
+from benchmarks.http_front import API_RATE, front_keys, http_front_unavailable_reason
 from benchmarks.queries import BenchQuery
-from benchmarks.report import HTTP_KEYS, ROW_KEYS
+from benchmarks.report import HTTP_KEYS, ROW_KEYS, front_targets, markdown, ratios
 from benchmarks.runner import Config, run, subsample
 
 SIZE = 30
@@ -67,6 +69,14 @@ def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
     assert _is_number(machine["cores"]) and machine["python"] and machine["packages"]["whoosh3"]
     summary = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| 30 | ours |" in summary and "## Targets" in summary
+    if http_front_unavailable_reason() is None:  # nginx and wrk: the front was measured too
+        for key in ("http_front_search_rps", "http_front_health_rps", "http_front_search_p99_ms", "http_front_ratio"):
+            assert _is_number(saved[key]), key
+        assert saved["http_front_api_rate"] == API_RATE and saved["http_front_distinct_queries"] == 50
+        assert _is_number(saved["http_front_uncached_search_rps"])
+        assert "## HTTP through the front" in summary
+    else:
+        assert saved["http_front_skipped"]
     assert len(list((tmp_path / f"corpus-{SIZE}").glob("*.md"))) == SIZE
 
 
@@ -107,3 +117,42 @@ def test_searches_under_analytics_faults_are_measured_with_each_fault_met(index_
     assert results["locked"]["warnings"] <= 1
     assert results["backlog"]["events_dropped"] > 0 and results["unwritable"]["writer_failing"]
     assert list(tmp_path.glob("corrupt/analytics.sqlite3.corrupt-*"))
+
+
+def _wrk_figures(rps: float, p99: float, errors: float = 0.0) -> dict[str, float]:
+    return {"rps": rps, "p50_ms": p99 / 2, "p99_ms": p99, "non_2xx": errors, "socket_errors": 0.0}
+
+
+def test_the_front_targets_are_issue_13s() -> None:
+    report = {
+        **front_keys("http_front", {"search": _wrk_figures(600, 150), "health": _wrk_figures(1000, 20)}),
+        **front_keys("http_front_uncached", {"search": _wrk_figures(300, 450, 2), "health": _wrk_figures(1000, 20)}),
+    }
+    met = front_targets(report, "http_front")
+    assert met is not None and all(target["met"] for target in met.values())
+    missed = front_targets(report, "http_front_uncached")
+    assert missed is not None
+    assert {name: target["met"] for name, target in missed.items()} == {
+        "search_vs_health": False, "search_p99_ms": False, "errors": False,
+    }  # fmt: skip
+    assert front_targets({}, "http_front") is None  # not measured
+
+
+def test_the_front_section_says_the_api_limit_it_ran_with() -> None:
+    report = {
+        "http_front_distinct_queries": 50, "http_front_duration_s": 10, "http_front_api_rate": API_RATE,
+        "http_front_api_burst": 1000, "http_front_workers": 2, "http_front_connections": 64,
+        **front_keys("http_front", {"search": _wrk_figures(600, 150), "health": _wrk_figures(1000, 20)}),
+    }  # fmt: skip
+    report["ratios"] = ratios(report)
+    report.update(generated_at="now", seed=1, text_source="none", query_count=0, harness_version="x")
+    report["machine"] = {"cores": 2, "cpu": "cpu", "memory_gb": 1, "os": "linux", "python": "3.11", "packages": {}}
+    text = markdown(report)
+    assert "wrk -t2 -c64" in text and f"{API_RATE:,} requests/s per address, burst 1,000" in text
+    assert "| as deployed (page cache 512 per worker) | /api/search | 600 |" in text
+
+
+def test_only_http_front_runs_that_part_and_keeps_the_report() -> None:
+    config = parse_args(["--only", "http-front"])
+    assert (config.sizes, config.http, config.http_front, config.merge) == ((), False, True, True)
+    assert parse_args(["--no-http-front"]).http_front is False

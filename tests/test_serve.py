@@ -6,17 +6,27 @@ The servers themselves run in tests/reliability/test_front.py.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from search_app import create_app
 from search_app.balancer import render_balancer
-from search_app.serve import TEMP_DIRS, Settings, find_nginx, parse_args, render_config
+from search_app.serve import (
+    HEADERS_MORE,
+    TEMP_DIRS,
+    Settings,
+    find_headers_more,
+    find_nginx,
+    gunicorn_command,
+    parse_args,
+    render_config,
+)
 
 
-def _settings(tmp_path: Path, workers: int = 3) -> Settings:
-    return Settings("127.0.0.1", 8123, workers, tmp_path, "/usr/sbin/nginx")
+def _settings(tmp_path: Path, workers: int = 3, headers_more: Path | None = HEADERS_MORE) -> Settings:
+    return Settings("127.0.0.1", 8123, workers, tmp_path, "/usr/sbin/nginx", headers_more=headers_more)
 
 
 def test_the_rendered_config_fills_every_placeholder_and_keeps_nginx_variables(tmp_path: Path):
@@ -34,14 +44,64 @@ def test_the_rendered_config_fills_every_placeholder_and_keeps_nginx_variables(t
     assert "Trop de requêtes\u00a0: réessayez dans une seconde." in config
 
 
+def test_the_server_header_is_cleared_when_the_module_is_there_and_only_then(tmp_path: Path):
+    config = render_config(_settings(tmp_path))
+    assert config.startswith("# nginx in front") and f"\nload_module {HEADERS_MORE};\n" in config
+    assert "more_clear_headers Server;" in config
+    without = render_config(_settings(tmp_path, headers_more=None))
+    assert "load_module" not in without and "more_clear_headers" not in without
+    assert "server_tokens off;" in without  # then « Server: nginx », without its version
+
+
+def test_a_missing_headers_more_module_is_noticed(tmp_path: Path):
+    assert parse_args(["--headers-more", str(tmp_path / "absent.so")]).headers_more is None
+    assert parse_args([]).headers_more == find_headers_more()
+
+
+def test_gunicorn_loads_the_configuration_that_drops_its_server_header():
+    command = gunicorn_command("127.0.0.1:9", 2)
+    assert command[command.index("--config") + 1] == "python:search_app.gunicorn_conf"
+
+
+def test_the_api_limit_comes_from_the_options_then_the_environment_then_the_defaults(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("SEARCH_API_RATE", raising=False)
+    monkeypatch.delenv("SEARCH_API_BURST", raising=False)
+    assert (parse_args([]).api_rate, parse_args([]).api_burst) == (10, 20)
+    monkeypatch.setenv("SEARCH_API_RATE", "500")
+    monkeypatch.setenv("SEARCH_API_BURST", "0")
+    assert (parse_args([]).api_rate, parse_args([]).api_burst) == (500, 0)
+    settings = parse_args(["--api-rate", "2000", "--api-burst", "64"])
+    assert (settings.api_rate, settings.api_burst) == (2000, 64)
+    config = render_config(replace(settings, run_dir=tmp_path))
+    assert "limit_req_zone $binary_remote_addr zone=api:10m rate=2000r/s;" in config
+    assert "limit_req zone=api burst=64 nodelay;" in config
+
+
+@pytest.mark.parametrize(("argv", "variable"), [
+    (["--api-rate", "0"], None), (["--api-rate", "dix"], None), (["--api-burst", "-1"], None), ([], "abc"),
+])  # fmt: skip
+def test_a_wrong_api_limit_is_refused_with_a_clear_message(monkeypatch, capsys, argv: list[str], variable: str | None):
+    monkeypatch.delenv("SEARCH_API_BURST", raising=False)
+    if variable is None:
+        monkeypatch.delenv("SEARCH_API_RATE", raising=False)
+    else:
+        monkeypatch.setenv("SEARCH_API_RATE", variable)
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(argv)
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert "un entier ≥\u00a0" in message and "est attendu (reçu «\u00a0" in message, message
+    assert "SEARCH_API_RATE" in message or "SEARCH_API_BURST" in message
+
+
 def test_one_worker_still_allows_one_export(tmp_path: Path):
     assert "limit_conn export_all 1;" in render_config(_settings(tmp_path, workers=1))
 
 
 def test_nginx_accepts_the_rendered_config(tmp_path: Path):
     nginx = find_nginx()
-    if nginx is None:
-        pytest.fail("nginx not found: `make nginx` (root) or `apt-get install -y nginx`.", pytrace=False)
+    if nginx is None or find_headers_more() is None:
+        pytest.fail("nginx or its headers-more module not found: `make nginx` (root).", pytrace=False)
     for name in TEMP_DIRS:
         (tmp_path / name).mkdir()
     config = tmp_path / "nginx.conf"
@@ -101,3 +161,16 @@ def test_the_balancer_config_lists_each_replica_and_nginx_accepts_it(tmp_path: P
         capture_output=True, text=True, timeout=30, check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_access_log_is_stdout_unless_a_log_directory_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SEARCH_LOG_DIR", raising=False)
+    assert "access_log /dev/stdout combined;" in render_config(_settings(tmp_path))
+    assert parse_args([]).log_dir is None and parse_args(["--log-dir", ""]).log_dir is None  # make run LOG_DIR=
+    settings = parse_args(["--log-dir", str(tmp_path / "log"), "--log-max-bytes", "5000", "--log-backups", "2"])
+    assert (settings.log_max_bytes, settings.log_backups) == (5000, 2)
+    config = render_config(replace(settings, run_dir=tmp_path))
+    assert f"access_log {(tmp_path / 'log').resolve()}/access.log combined;" in config
+    assert settings.search_log == (tmp_path / "log").resolve() / "searches.jsonl"
+    monkeypatch.setenv("SEARCH_LOG_DIR", str(tmp_path / "env-log"))
+    assert parse_args([]).log_dir == tmp_path / "env-log"

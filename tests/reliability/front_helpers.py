@@ -73,7 +73,8 @@ class Front:
 def start_front(
     base: Path, index_root: Path, workers: int = 3, nginx: str | None = None, extra: tuple[str, ...] = ()
 ) -> Front:
-    """``python -m search_app.serve`` over ``index_root`` on a free port; returns once ``/healthz`` answers."""
+    """``python -m search_app.serve`` (plus ``extra`` arguments) over ``index_root`` on a free port; returns
+    once ``/healthz`` answers."""
     port = free_port()
     run_dir = base / "run"
     env = {
@@ -270,6 +271,47 @@ def timed_get(front: Front, path: str, timeout: float) -> tuple[int | None, floa
     except (TimeoutError, OSError):
         status = None
     return status, time.perf_counter() - started
+
+
+@dataclass
+class RawAnswer:
+    """An answer read off a socket as it came: status line, headers (names lowercased), body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @classmethod
+    def parse(cls, data: bytes) -> RawAnswer:
+        head, _, body = data.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return cls(int(status_line.split()[1]), headers, body)
+
+
+def raw_request(port: int, data: bytes, timeout: float = 5.0, limit: int = 1_000_000) -> RawAnswer:
+    """Send ``data`` as it is (it should ask ``Connection: close``) and read the answer until the server closes.
+
+    For what http.client cannot send or read as it came: HEAD, no Host header, a Range.
+    """
+    chunks: list[bytes] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        while sum(map(len, chunks)) < limit:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return RawAnswer.parse(b"".join(chunks))
+
+
+def request_bytes(method: str, path: str, *headers: str, version: str = "HTTP/1.1", host: bool = True) -> bytes:
+    """A request as bytes, ``Connection: close``; ``host=False`` leaves the Host header out."""
+    lines = [f"{method} {path} {version}", *(["Host: 127.0.0.1"] if host else []), *headers, "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
