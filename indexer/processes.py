@@ -107,15 +107,15 @@ def die_with_parent(parent: int) -> None:
 
 
 def _request_death_signal() -> bool:
-    """Ask the kernel for SIGKILL when the parent dies; False where prctl is missing."""
+    """Ask the kernel for SIGKILL when the parent dies; False where prctl is missing or refuses.
+
+    Never raises: a pool respawns a worker whose initializer fails, forever.
+    """
     try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl = ctypes.CDLL(None).prctl
     except (AttributeError, OSError):
         return False
-    if prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, os.strerror(error))
-    return True
+    return bool(prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
 
 
 def _exit_when_orphaned(parent: int) -> None:
