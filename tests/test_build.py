@@ -41,6 +41,7 @@ from indexer.store import (
 from search_app.query_builder import QueryBuilder
 from search_app.query_parser import FIELD_LABELS, parse_query
 from tests.paths import ACRONYMS, CORPUS_DIR
+from tests.reliability.build_processes import lock_held_by_a_thread
 
 QUERIES = ("réintégration", "migrants de retour", '"UE OIM"', "Afghanistan", "capacités données", "Libye", "Mali")
 
@@ -405,24 +406,14 @@ def test_record_edited_during_the_build_fails_it_and_leaves_the_live_index(
 
 def test_the_lock_names_its_holder_and_a_waiting_build_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     lock = tmp_path / LOCK_NAME
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with build_lock(tmp_path):
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(10)
-    assert lock.read_text() == f"{os.getpid()}\n"
-    timer = threading.Timer(0.3, release.set)
-    timer.start()
-    with caplog.at_level("WARNING", logger="indexer.store"), build_lock(tmp_path):
-        assert release.is_set()  # it waited for the holder
+    with lock_held_by_a_thread(tmp_path) as release:
         assert lock.read_text() == f"{os.getpid()}\n"
-    holder.join(10)
-    timer.join(10)
+        timer = threading.Timer(0.3, release.set)
+        timer.start()
+        with caplog.at_level("WARNING", logger="indexer.store"), build_lock(tmp_path):
+            assert release.is_set()  # it waited for the holder
+            assert lock.read_text() == f"{os.getpid()}\n"
+        timer.join(10)
     assert caplog.messages == [f"une autre construction est en cours (PID {os.getpid()})\u00a0: attente…"]
     assert lock.read_text() == ""  # nobody holds it
 

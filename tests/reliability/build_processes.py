@@ -14,12 +14,16 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from indexer.store import build_lock
 from tests.paths import ROOT
 from tests.reliability.helpers import PYTHON, wait_for
 
+#: ``python -m indexer build``'s arguments before its own.
+BUILD = ("-m", "indexer", "build")
 #: How often the tree is looked at (seconds).
 POLL = 0.02
 
@@ -75,6 +79,27 @@ def lock_is_free(root: Path) -> bool:
             return False
         fcntl.flock(handle, fcntl.LOCK_UN)
     return True
+
+
+@contextmanager
+def lock_held_by_a_thread(root: Path) -> Iterator[threading.Event]:
+    """``build_lock(root)`` held by a thread of this process during the block, or until the event
+    yielded is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with build_lock(root):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10), "the lock was taken"
+        yield release
+    finally:
+        release.set()
+        holder.join(30)
 
 
 class WatchedProcess:
@@ -179,7 +204,3 @@ class WatchedProcess:
             if stream:
                 stream.close()
 
-
-def watched_build(*args: str | Path) -> WatchedProcess:
-    """``python -m indexer build ARGS``, watched."""
-    return WatchedProcess("-m", "indexer", "build", *args)

@@ -47,35 +47,21 @@ time.sleep(60)
 """
 
 
-@pytest.fixture
-def watched():
-    """Start ``python -c CODE`` processes; whatever is left of their trees is killed at the end."""
-    started: list[WatchedProcess] = []
-
-    def start(code: str) -> WatchedProcess:
-        started.append(WatchedProcess("-c", code))
-        return started[-1]
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-def _sleeping_map(watched) -> WatchedProcess:
-    parent = watched(SLEEPING_MAP)
+def _sleeping_map(watch) -> WatchedProcess:
+    parent = watch("-c", SLEEPING_MAP)
     parent.wait_for_workers(2, timeout=10)
     return parent
 
 
-def test_kill_9_of_the_parent_takes_the_workers_along(watched):
-    parent = _sleeping_map(watched)
+def test_kill_9_of_the_parent_takes_the_workers_along(watch):
+    parent = _sleeping_map(watch)
     gone = parent.seconds_until_gone(parent.send(signal.SIGKILL), timeout=10)
     assert gone < 1.0 and parent.workers() == 2
 
 
 @pytest.mark.parametrize(("signum", "group"), [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)])
-def test_sigterm_and_sigint_stop_the_parent_and_its_workers(watched, signum: int, group: bool):
-    parent = _sleeping_map(watched)
+def test_sigterm_and_sigint_stop_the_parent_and_its_workers(watch, signum: int, group: bool):
+    parent = _sleeping_map(watch)
     gone = parent.seconds_until_gone(parent.send(signum, group=group), timeout=10)
     assert gone < 1.0 and parent.workers() == 2
     assert parent.finish(5) == 128 + signum
@@ -84,8 +70,8 @@ def test_sigterm_and_sigint_stop_the_parent_and_its_workers(watched, signum: int
 
 
 @pytest.mark.parametrize("fallback", [False, True], ids=["prctl", "watching-the-parent"])
-def test_a_forked_child_dies_with_its_parent(watched, fallback: bool):
-    parent = watched(FORKED_CHILD.format(fallback=fallback))
+def test_a_forked_child_dies_with_its_parent(watch, fallback: bool):
+    parent = watch("-c", FORKED_CHILD.format(fallback=fallback))
     parent.wait_for_workers(1, timeout=10)
     gone = parent.seconds_until_gone(parent.send(signal.SIGKILL), timeout=10)
     assert gone < 1.0 and parent.workers() == 1
