@@ -4,7 +4,7 @@ The parent turns the first SIGTERM or SIGINT into :class:`BuildInterrupted`, whi
 build through its cleanup (the pool's workers terminated, the staging folder removed, the lock
 released). Workers leave both signals to the parent and, on Linux, ask the kernel for SIGKILL
 when their parent dies (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the parent takes them along;
-elsewhere a thread watches the parent's PID. :func:`process_alive` tells a leftover of a dead
+where prctl is missing or refuses, a thread watches the parent's PID. :func:`process_alive` tells a leftover of a dead
 builder from a running build.
 """
 
