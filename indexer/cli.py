@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from indexer.analysis import ANALYZER_VERSION
@@ -16,10 +19,18 @@ from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
 from indexer.manifest import GenerationDamaged, verify_generation
+from indexer.processes import BuildInterrupted, stop_on_signals
 from indexer.publish import PublishError, publish
 from indexer.schema import FACET_TABLE
 from indexer.source_page import SourceFormatError
-from indexer.store import IndexUnavailable, current_generation, default_index_dir, generation_names, pointed_generation
+from indexer.store import (
+    IndexUnavailable,
+    current_generation,
+    current_generation_name,
+    default_index_dir,
+    generation_names,
+    pointed_generation,
+)
 from indexer.vocabularies import ENGLISH_NAME, SYNONYMS_NAME, THEMES_NAME
 
 DEFAULT_CORPUS = Path("corpus/programmes")
@@ -33,6 +44,14 @@ ANALYZE_DESCRIPTION = (
     "est un texte. Une ligne vide : aucun terme (que des mots vides). « -- » avant un texte qui commence "
     "par « - »."
 )
+#: What an OS error during a build says of the index folder (``{root}``), by errno.
+STORAGE_PROBLEMS = {
+    errno.ENOSPC: "plus de place sur le disque de l’index {root}",
+    errno.EDQUOT: "quota disque dépassé pour l’index {root}",
+    errno.EROFS: "l’index {root} est sur un système de fichiers en lecture seule",
+    errno.EACCES: "écriture refusée dans l’index {root}",
+    errno.EPERM: "écriture refusée dans l’index {root}",
+}
 JSON_HELP = (
     "un document JSON par ligne et par texte : {\"text\", \"tokens\": [{\"term\", \"start\", \"end\", "
     "\"position\", \"joined\"}]} ; avec --query, tokens = [{\"position\", \"alternatives\"}]"
@@ -145,9 +164,42 @@ def _progress(done: int, total: int) -> None:
     print(f"  indexé {done}/{total}", file=sys.stderr, flush=True)
 
 
+def _served(root: Path) -> str | None:
+    """The live generation's name, None when there is none or the pointer is unreadable."""
+    try:
+        return current_generation_name(root)
+    except (OSError, ValueError):
+        return None
+
+
+def _outcome(root: Path, served: str | None) -> str:
+    """What a stopped build left in service, ``served`` being what was before."""
+    now = _served(root)
+    if now == served:
+        return "l’index en service est inchangé"
+    return f"{now} est déjà en service" if now else "aucun index n’est en service"
+
+
+def _storage_error(error: OSError, root: Path, served: str | None) -> int:
+    """Say what a full disk or an unwritable folder did to the build, naming the index folder (others: raise)."""
+    if error.errno not in STORAGE_PROBLEMS:
+        raise error
+    problem = STORAGE_PROBLEMS[error.errno].format(root=root)
+    print(f"Erreur : {problem} : construction abandonnée, {_outcome(root, served)} ({error})", file=sys.stderr)
+    return 2
+
+
 def _build(args: argparse.Namespace) -> int:
     root = args.index or default_index_dir()
-    result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)
+    served = _served(root)
+    try:
+        with stop_on_signals():
+            result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)
+    except BuildInterrupted as stopped:
+        print(f"construction interrompue ({stopped.signal_name}) : {_outcome(root, served)}", file=sys.stderr)
+        return stopped.exit_code
+    except OSError as error:
+        return _storage_error(error, root, served)
     if result.repaired:
         print(f"réparation : {result.repaired} ; index reconstruit")
     if result.skipped:
@@ -214,9 +266,31 @@ COMMANDS = {
 }
 
 
+@contextmanager
+def _messages_on_stderr() -> Iterator[None]:
+    """The indexer's log messages (a build waiting for another, a killed build's leftovers removed)
+    printed on stderr as they are, while a command runs."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("indexer")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become clear messages and a non-zero exit, never a traceback."""
     args = _parser().parse_args(argv)
+    with _messages_on_stderr():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except CorpusError as error:

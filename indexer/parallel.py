@@ -4,15 +4,21 @@ Workers are forked after the items are set aside in this module, so they inherit
 them instead of receiving pickled copies; only index ranges and results cross
 process boundaries. Workers may report progress with :func:`advance`; the parent
 passes the running total to its ``progress`` callback while it waits. When one chunk
-fails, the other workers are stopped at once and the error is raised.
+fails, or the parent is interrupted, the other workers are stopped at once and the error
+is raised. Workers leave SIGINT and SIGTERM to the parent and die with it, even when it
+is killed (see :mod:`indexer.processes`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.pool import Pool
 from typing import Any, TypeVar
+
+from indexer.processes import die_with_parent, leave_signals_to_parent, signals_held
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -48,6 +54,31 @@ def _ranges(length: int, count: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, length)) for start in range(0, length, size)]
 
 
+def _start_worker(parent: int) -> None:
+    """A worker's first step: signals are the parent's business, and it dies with the parent."""
+    leave_signals_to_parent()
+    die_with_parent(parent)
+
+
+@contextmanager
+def _pool(context: Any, count: int) -> Iterator[Pool]:
+    """``count`` workers, terminated on leaving the block.
+
+    A stop signal waits while the pool starts and while it is terminated: arriving in the middle, it
+    would leave it half made (workers forked but no pool to terminate them). The workers are forked
+    by this thread, which waits for them: the parent-death signal fires when it ends.
+    """
+    pool = None
+    try:
+        with signals_held():
+            pool = context.Pool(count, _start_worker, (os.getpid(),))
+        yield pool
+    finally:
+        if pool is not None:
+            with signals_held():
+                pool.terminate()
+
+
 def _run_range(bounds: tuple[int, int]) -> Any:
     assert _shared is not None, "map_chunks sets the work before forking"
     function, items = _shared
@@ -74,7 +105,7 @@ def map_chunks(
     _shared, _counter = (function, items), context.Value("q", 0)
     ranges = _ranges(len(items), workers())
     try:
-        with context.Pool(len(ranges)) as pool:  # leaving the block terminates the workers
+        with _pool(context, len(ranges)) as pool:
             results = [pool.apply_async(_run_range, (bounds,)) for bounds in ranges]
             while True:
                 if progress is not None:

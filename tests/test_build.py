@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import shutil
+import subprocess
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from whoosh.query import Term
 import indexer.build
 import indexer.documents
 import indexer.parallel
+import indexer.store
 from indexer.analysis import ANALYZER_VERSION, fold
 from indexer.build import BuildError, build_index, fingerprint, prepare_corpus, protected_vocabulary
 from indexer.corpus import CorpusError
@@ -23,10 +28,20 @@ from indexer.french import Lexicon
 from indexer.records import Programme
 from indexer.scan import record_data
 from indexer.schema import CONTENT_FIELD
-from indexer.store import POINTER_NAME, current_generation, current_generation_name, generation_names
+from indexer.store import (
+    LOCK_NAME,
+    POINTER_NAME,
+    build_lock,
+    current_generation,
+    current_generation_name,
+    generation_names,
+    staged_generation,
+    switch_to,
+)
 from search_app.query_builder import QueryBuilder
 from search_app.query_parser import FIELD_LABELS, parse_query
 from tests.paths import ACRONYMS, CORPUS_DIR
+from tests.reliability.build_processes import lock_held_by_a_thread
 
 QUERIES = ("réintégration", "migrants de retour", '"UE OIM"', "Afghanistan", "capacités données", "Libye", "Mali")
 
@@ -384,3 +399,63 @@ def test_record_edited_during_the_build_fails_it_and_leaves_the_live_index(
         build(root, corpus, force=True)
     assert current_generation_name(root) == live and tree(root, lock=False) == before
     assert not list(root.glob(".building-*"))
+
+
+# --- the build lock and the leftovers of killed builds ----------------------------------------
+
+
+def test_the_lock_names_its_holder_and_a_waiting_build_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    lock = tmp_path / LOCK_NAME
+    with lock_held_by_a_thread(tmp_path) as release:
+        assert lock.read_text() == f"{os.getpid()}\n"
+        timer = threading.Timer(0.3, release.set)
+        timer.start()
+        with caplog.at_level("WARNING", logger="indexer.store"), build_lock(tmp_path):
+            assert release.is_set()  # it waited for the holder
+            assert lock.read_text() == f"{os.getpid()}\n"
+        timer.join(10)
+    assert caplog.messages == [f"une autre construction est en cours (PID {os.getpid()})\u00a0: attente…"]
+    assert lock.read_text() == ""  # nobody holds it
+
+
+def _dead_pid() -> int:
+    finished = subprocess.Popen(["true"])
+    finished.wait(10)
+    return finished.pid
+
+
+def test_the_staging_folders_of_dead_builders_are_removed_once_the_lock_is_held(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    dead_pid = _dead_pid()
+    dead = tmp_path / f".building-{dead_pid}-gen-20260101T000000000000Z-00000000"
+    older = tmp_path / ".building-gen-20250101T000000000000Z-00000000"  # before PIDs were in the names
+    running = tmp_path / f".building-{os.getpid()}-gen-20260101T000000000001Z-00000000"
+    for folder in (dead, older, running):
+        folder.mkdir()
+        (folder / "_MAIN_1.toc").write_bytes(b"x")
+    with caplog.at_level("WARNING", logger="indexer.store"), build_lock(tmp_path):
+        assert not dead.exists() and not older.exists() and running.exists()
+    assert caplog.messages == [
+        f"construction interrompue (PID {dead_pid})\u00a0: dossier {dead} supprimé",
+        f"construction interrompue (version précédente)\u00a0: dossier {older} supprimé",
+    ]
+
+
+def test_the_staging_folder_is_named_after_its_builder(tmp_path: Path):
+    with staged_generation(tmp_path, "gen-x") as staging:
+        assert staging.name == f".building-{os.getpid()}-gen-x"
+    assert (tmp_path / "gen-x").is_dir() and not staging.exists()
+
+
+def test_a_pointer_that_cannot_be_written_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    live = build(tmp_path).generation
+
+    def disk_full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(indexer.store.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        switch_to(tmp_path, "gen-autre")
+    assert current_generation_name(tmp_path) == live
+    assert not list(tmp_path.glob(".CURRENT*"))

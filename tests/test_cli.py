@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +16,12 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+import indexer.build
+import indexer.documents
 from indexer.analysis import TermSpans, query_positions
 from indexer.analyze import index_terms, index_tokens, open_analyzer, query_terms, query_tokens
 from indexer.cli import main
-from indexer.store import IndexUnavailable, current_generation, current_generation_name
+from indexer.store import LOCK_NAME, IndexUnavailable, current_generation, current_generation_name
 from tests.paths import ACRONYMS, CORPUS_DIR, ROOT
 
 COMMANDS = ("import", "check", "build", "stats", "analyze")
@@ -94,6 +98,48 @@ def test_build_then_stats(tmp_path: Path, capsys):
     # One line per country of the corpus: 5 + 7 + 12 + 4 + 1 + 1.
     pays = lines.index("Pays")
     assert len([line for line in lines[pays + 1 : lines.index("Statuts")] if line.strip()]) == 30
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_build_stopped_by_a_signal_exits_128_plus_its_number_and_leaves_the_live_index(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, signum: int
+):
+    index = tmp_path / "index"
+    assert run(capsys, *build_args(index))[0] == 0
+    live = current_generation_name(index)
+    original = indexer.documents.document_for
+    seen: list[str] = []
+
+    def signalled(programme, record=None):  # the third record: the staging folder is half written
+        seen.append(programme.id)
+        if len(seen) == 3:
+            os.kill(os.getpid(), signum)
+        return original(programme, record)
+
+    monkeypatch.setattr(indexer.documents, "document_for", signalled)
+    code, out, err = run(capsys, *build_args(index, "--force"))
+    name = signal.Signals(signum).name
+    assert (code, out) == (128 + signum, "")
+    assert err.endswith(f"construction interrompue ({name})\u00a0: l’index en service est inchangé\n"), err
+    assert len(seen) == 3 and "Traceback" not in err
+    assert current_generation_name(index) == live and not list(index.glob(".building-*"))
+    assert (index / LOCK_NAME).read_text() == ""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are back
+
+
+def test_a_build_over_quota_names_the_index_folder(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch):
+    """The errno decides the message; the index folder is named (a real full disk: test_index_lifecycle.py)."""
+
+    def over_quota(*args, **kwargs):
+        raise OSError(errno.EDQUOT, "Disk quota exceeded")
+
+    monkeypatch.setattr(indexer.build, "_write_metadata", over_quota)
+    index = tmp_path / "index"
+    code, _, err = run(capsys, *build_args(index))
+    assert code == 2
+    assert f"Erreur\u00a0: quota disque dépassé pour l’index {index}\u00a0: construction abandonnée, " in err
+    assert f"l’index en service est inchangé ([Errno {errno.EDQUOT}] Disk quota exceeded)" in err
+    assert not list(index.glob(".building-*"))
 
 
 def test_stats_without_index_is_a_clear_error(tmp_path: Path, capsys):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.reliability.build_processes import WatchedProcess
 from tests.reliability.helpers import HTML_RECORD, HTML_RECORD_ID, build, copy_corpus, make_app
 
 
@@ -46,3 +47,17 @@ def index_copy(index_root: Path, tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "index"
     shutil.copytree(index_root, root)
     yield root
+
+
+@pytest.fixture
+def watch() -> Iterator[Callable[..., WatchedProcess]]:
+    """Start ``python ARGS`` processes with their trees watched; whatever is left of them is killed at the end."""
+    started: list[WatchedProcess] = []
+
+    def start(*args: str | Path) -> WatchedProcess:
+        started.append(WatchedProcess(*args))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()

@@ -4,8 +4,10 @@ corpus problems → the build fails with file, line and field, and the served in
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +17,10 @@ from flask.testing import FlaskClient
 from indexer.analysis import ANALYZER_VERSION
 from indexer.manifest import write_manifest
 from indexer.schema import SCHEMA_VERSION
-from indexer.store import POINTER_NAME
+from indexer.store import LOCK_NAME, POINTER_NAME
+from tests.paths import ROOT
 from tests.reliability.helpers import (
+    PYTHON,
     assert_no_traceback,
     body_text,
     build,
@@ -349,3 +353,90 @@ def test_corpus_problem_fails_the_build_and_leaves_the_served_index_untouched(
     health = prod_client.get("/healthz")
     assert health.status_code == 200 and json_of(health)["index"] == served
     assert json_of(prod_client.get("/api/search", query_string={"q": ""}))["total"] == 6
+
+
+# --- a read-only index folder, a full disk: real mounts in a private namespace -------------------------------------
+
+#: ``unshare -rm``: a user and mount namespace where this process may mount, seen by nobody else.
+PRIVATE_MOUNTS = ["unshare", "-rm", "sh", "-c"]
+
+
+def _private_mounts_work() -> bool:
+    try:
+        return subprocess.run([*PRIVATE_MOUNTS, "true"], capture_output=True, timeout=10, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+needs_private_mounts = pytest.mark.skipif(not _private_mounts_work(), reason="unshare -rm is not permitted here")
+
+
+def run_with_mounts(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``script`` (sh, ``$PYTHON`` and ``$1``… set) in a private mount namespace, from the repository root."""
+    return subprocess.run(
+        [*PRIVATE_MOUNTS, script, "sh", *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHON": PYTHON},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+READ_ONLY_BUILD = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && exec "$PYTHON" -m indexer build'
+
+
+@needs_private_mounts
+@pytest.mark.parametrize("lock_file", [True, False], ids=["with-lock-file", "without-lock-file"])
+def test_read_only_index_folder_up_to_date_build_says_so(tmp_path: Path, records: Path, lock_file: bool):
+    root = tmp_path / "index"
+    served = build(records, root)
+    if not lock_file:
+        (root / LOCK_NAME).unlink()
+    before = snapshot(root)
+    done = run_with_mounts(f'{READ_ONLY_BUILD} --corpus "$2" --index "$1"', root, records)
+    assert done.returncode == 0, done.stderr
+    assert f"corpus inchangé\u00a0: {served} reste en service" in done.stdout
+    assert_no_traceback(done.stdout + done.stderr)
+    assert snapshot(root) == before
+
+    _replace(records / RADA, "huit provinces", "neuf provinces")
+    done = run_with_mounts(f'{READ_ONLY_BUILD} --corpus "$2" --index "$1"', root, records)
+    assert done.returncode == 2
+    assert (
+        f"Erreur\u00a0: l’index {root} est sur un système de fichiers en lecture seule\u00a0: construction abandonnée, "
+        "l’index en service est inchangé ([Errno 30]"
+    ) in done.stderr
+    assert_no_traceback(done.stdout + done.stderr)
+    assert snapshot(root) == before
+
+
+FULL_DISK_BUILD = """
+mount -t tmpfs -o size=4m tmpfs "$1" || exit 99
+"$PYTHON" -m indexer build --corpus "$2" --index "$1/index" >/dev/null 2>&1 || exit 98
+echo "before=$(cat "$1/index/CURRENT")"
+free=$(df -k --output=avail "$1" | tail -1)
+dd if=/dev/zero of="$1/filler" bs=1k count=$((free - 60)) 2>/dev/null
+"$PYTHON" -m indexer build --force --corpus "$2" --index "$1/index"
+echo "exit=$?"
+echo "after=$(cat "$1/index/CURRENT")"
+echo "left=$(ls -A "$1/index" | tr '\\n' ' ')"
+"""
+
+
+@needs_private_mounts
+def test_full_disk_names_the_index_folder_and_leaves_the_served_index(tmp_path: Path, records: Path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = run_with_mounts(FULL_DISK_BUILD, disk, records)
+    assert done.returncode == 0, done.stderr
+    result = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert result["exit"] == "2", done.stderr
+    assert (
+        f"Erreur\u00a0: plus de place sur le disque de l’index {disk}/index\u00a0: construction abandonnée, "
+        "l’index en service est inchangé ([Errno 28] No space left on device"
+    ) in done.stderr
+    assert_no_traceback(done.stderr)
+    assert result["after"] == result["before"]
+    assert sorted(result["left"].split()) == sorted([LOCK_NAME, "CURRENT", result["before"]])  # no staging, no temp
