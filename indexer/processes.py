@@ -59,7 +59,9 @@ def stop_on_signals() -> Iterator[None]:
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         nonlocal raised
-        if not raised:
+        if _HELD.depth:  # another thread took the signal while this one holds them: raise after the block
+            _HELD.pending = _HELD.pending or signum
+        elif not raised:
             raised = True
             raise BuildInterrupted(signum)
 
@@ -79,10 +81,25 @@ def signals_held() -> Iterator[None]:
     :func:`leave_signals_to_parent`), so the signals keep going to this thread.
     """
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _HELD.depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _HELD.depth -= 1
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal blocked meanwhile arrives here
+        pending, _HELD.pending = _HELD.pending, 0
+        if pending and not _HELD.depth:
+            signal.raise_signal(pending)  # one that reached another thread: delivered again, now handled
+
+
+class _Held:
+    """How deep :func:`signals_held` blocks are, and a stop signal that reached the handler meanwhile."""
+
+    depth = 0
+    pending = 0
+
+
+_HELD = _Held()
 
 
 def leave_signals_to_parent() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -107,3 +108,24 @@ def test_process_alive():
     dead = subprocess.Popen(["true"])
     dead.wait(5)
     assert not process_alive(dead.pid)
+
+
+def test_a_held_signal_taken_by_another_thread_still_waits_for_the_block():
+    """With other threads alive (a server, a log writer), the kernel may hand the signal to one of them:
+    the handler still runs in the main thread, and must still wait for the block to end."""
+    idle = threading.Event()
+    others = [threading.Thread(target=idle.wait, daemon=True) for _ in range(4)]
+    for thread in others:
+        thread.start()
+    try:
+        for _ in range(20):
+            reached: list[str] = []
+            with stop_on_signals(), pytest.raises(BuildInterrupted):
+                with signals_held():
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    time.sleep(0.01)
+                    reached.append("held")
+                reached.append("after")
+            assert reached == ["held"]
+    finally:
+        idle.set()
