@@ -5,6 +5,8 @@ The servers themselves run in tests/reliability/test_front.py.
 
 from __future__ import annotations
 
+import http.client
+import socket
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +25,7 @@ from search_app.serve import (
     parse_args,
     render_config,
 )
+from tests.reliability.helpers import free_port, wait_for
 
 
 def _settings(tmp_path: Path, workers: int = 3, headers_more: Path | None = HEADERS_MORE) -> Settings:
@@ -174,3 +177,42 @@ def test_the_access_log_is_stdout_unless_a_log_directory_is_given(tmp_path: Path
     assert settings.search_log == (tmp_path / "log").resolve() / "searches.jsonl"
     monkeypatch.setenv("SEARCH_LOG_DIR", str(tmp_path / "env-log"))
     assert parse_args([]).log_dir == tmp_path / "env-log"
+
+
+def test_an_unreachable_app_gets_a_french_503_from_nginx_not_its_english_502(tmp_path: Path):
+    """gunicorn's socket missing (stopped, restarting): pages and API answer a French 503 with Retry-After."""
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.fail("nginx not found: `make nginx` installs it", pytrace=False)
+    for name in TEMP_DIRS:
+        (tmp_path / name).mkdir()
+    port = free_port()
+    settings = replace(_settings(tmp_path, headers_more=find_headers_more()), port=port)  # no gunicorn.sock
+    config = tmp_path / "nginx.conf"
+    config.write_text(render_config(settings), encoding="utf-8")
+    process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "err")])
+    try:
+        assert wait_for(lambda: _answers(port), timeout=10), (tmp_path / "err").read_text()
+        for path, kind, text in (
+            ("/?q=migrants", "text/html", "Service momentanément indisponible"),
+            ("/api/search?q=migrants", "application/json", '"error": "Service momentanément indisponible'),
+        ):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read().decode("utf-8")
+            connection.close()
+            assert response.status == 503 and response.getheader("Retry-After") == "5", path
+            assert response.getheader("Content-Type", "").startswith(kind) and text in body, body
+            assert "nginx" not in body and "Bad Gateway" not in body
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
