@@ -26,6 +26,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -181,7 +183,7 @@ def _rotation(settings: Settings, access_pid: int) -> LogRotation | None:
     return LogRotation(logs, settings.log_max_bytes, settings.log_backups)
 
 
-def run_alone(settings: Settings) -> int:
+def run_alone(settings: Settings, stop: threading.Event) -> int:
     """No nginx: gunicorn alone on ``HOST:PORT``, supervised like the front; returns the exit status."""
     say(
         "nginx introuvable (apt-get install nginx, en root) : gunicorn sert seul sur "
@@ -193,7 +195,7 @@ def run_alone(settings: Settings) -> int:
     access = str(settings.access_log or "-")
     command = [*gunicorn_command(f"{settings.host}:{settings.port}", settings.workers), "--access-logfile", access]
     gunicorn = subprocess.Popen(command, env=_gunicorn_env(settings, behind_proxy=False), start_new_session=True)
-    return supervise({"gunicorn": gunicorn}, _rotation(settings, gunicorn.pid))
+    return supervise({"gunicorn": gunicorn}, stop, _rotation(settings, gunicorn.pid))
 
 
 def _prepare(settings: Settings) -> Path:
@@ -206,17 +208,19 @@ def _prepare(settings: Settings) -> Path:
     return config
 
 
-def _start_gunicorn(settings: Settings) -> subprocess.Popen[bytes]:
-    """gunicorn on the private socket, trusting one proxy hop; returns once the socket exists."""
+def _start_gunicorn(settings: Settings, stop: threading.Event) -> subprocess.Popen[bytes] | None:
+    """gunicorn on the private socket, trusting one proxy hop; returns once the socket exists (None when
+    SIGTERM/SIGINT came first: gunicorn is stopped again)."""
     env = _gunicorn_env(settings, behind_proxy=True)
     process = subprocess.Popen(
         gunicorn_command(f"unix:{settings.socket}", settings.workers), env=env, start_new_session=True
     )
-    ready = threading.Event()
     for _ in range(int(STARTUP_TIMEOUT / 0.1)):
-        if settings.socket.exists() or process.poll() is not None:
+        if settings.socket.exists() or process.poll() is not None or stop.wait(0.1):
             break
-        ready.wait(0.1)
+    if stop.is_set():
+        _stop({"gunicorn": process})
+        return None
     if not settings.socket.exists():
         _stop({"gunicorn": process})
         raise SystemExit(f"serve : gunicorn n’a pas démarré (code {process.returncode}).")
@@ -244,34 +248,41 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def supervise(children: dict[str, subprocess.Popen[bytes]], rotation: LogRotation | None = None) -> int:
-    """Wait for SIGTERM/SIGINT or for a child to stop (rotating the logs meanwhile); stop them all; 0 on a
-    signal, 1 otherwise."""
+@contextmanager
+def stop_signals() -> Iterator[threading.Event]:
+    """An event SIGTERM and SIGINT set within the block (installed before any child starts, so one that
+    comes during start-up is not lost); the previous handlers come back after it."""
     stop = threading.Event()
-    received: list[int] = []
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        dead: list[str] = []
-        while not stop.wait(0.2) and not dead:
-            dead = [name for name, process in children.items() if process.poll() is not None]
-            if rotation is not None and not dead:
-                rotation.tick()
-        if dead:
-            name = dead[0]
-            say(f"{name} s’est arrêté (code {children[name].returncode}) : arrêt du service.")
-        _stop(children)
+        yield stop
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0 if received and not dead else 1
 
 
-def run_front(settings: Settings, nginx: str) -> int:
+def supervise(
+    children: dict[str, subprocess.Popen[bytes]], stop: threading.Event, rotation: LogRotation | None = None
+) -> int:
+    """Wait for ``stop`` (SIGTERM/SIGINT) or for a child to stop (rotating the logs meanwhile); stop them
+    all; 0 on a signal, 1 otherwise."""
+    dead: list[str] = []
+    while not stop.wait(0.2) and not dead:
+        dead = [name for name, process in children.items() if process.poll() is not None]
+        if rotation is not None and not dead:
+            rotation.tick()
+    if dead:
+        name = dead[0]
+        say(f"{name} s’est arrêté (code {children[name].returncode}) : arrêt du service.")
+    _stop(children)
+    return 0 if stop.is_set() and not dead else 1
+
+
+def run_front(settings: Settings, nginx: str, stop: threading.Event) -> int:
     """nginx on ``HOST:PORT`` in front of gunicorn; returns the exit status."""
     if settings.headers_more is None:
         say(
@@ -281,7 +292,10 @@ def run_front(settings: Settings, nginx: str) -> int:
         )
     _prepare_logs(settings)
     config = _prepare(settings)
-    gunicorn = _start_gunicorn(settings)
+    gunicorn = _start_gunicorn(settings, stop)
+    if gunicorn is None:
+        say("arrêt demandé pendant le démarrage\u00a0: gunicorn arrêté.")
+        return 0
     command = [nginx, "-p", str(settings.run_dir.resolve()), "-c", str(config.resolve()), "-e", "stderr"]
     nginx_process = subprocess.Popen(command, start_new_session=True)
     children = {"gunicorn": gunicorn, "nginx": nginx_process}
@@ -289,7 +303,7 @@ def run_front(settings: Settings, nginx: str) -> int:
         f"http://{settings.host}:{settings.port}/ — nginx devant gunicorn ({settings.workers} workers, "
         f"socket {settings.socket})."
     )
-    return supervise(children, _rotation(settings, nginx_process.pid))
+    return supervise(children, stop, _rotation(settings, nginx_process.pid))
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -346,9 +360,10 @@ def _integer_argument(
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
-    if settings.nginx is None:
-        return run_alone(settings)
-    return run_front(settings, settings.nginx)
+    with stop_signals() as stop:
+        if settings.nginx is None:
+            return run_alone(settings, stop)
+        return run_front(settings, settings.nginx, stop)
 
 
 if __name__ == "__main__":

@@ -13,23 +13,28 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
 from tests.reliability.front_helpers import (
     Front,
     SlowClients,
     UnixHTTPConnection,
     all_gone,
+    descendants,
+    nginx_or_fail,
     stalled_connections,
     start_front,
     stop_front,
     timed_get,
     trickle,
 )
+from tests.reliability.helpers import PYTHON, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -230,6 +235,32 @@ def test_sigterm_stops_nginx_and_gunicorn(index_root: Path, tmp_path: Path):
     assert served.process.wait(timeout=30) == 0
     assert all_gone(pids), pids
     assert timed_get(served, "/healthz", 1.0)[0] is None  # nothing listens any more
+
+
+def test_sigterm_while_gunicorn_starts_stops_it_too(index_root: Path, tmp_path: Path):
+    """The supervisor's handlers are in place before any child starts: a SIGTERM that comes while it waits
+    for gunicorn's socket stops gunicorn instead of killing the supervisor and leaving gunicorn behind."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "SEARCH_INDEX_DIR": str(index_root), "SEARCH_ANALYTICS_DB": str(tmp_path / "a.db")}
+    command = [PYTHON, "-m", "search_app.serve", "--port", str(free_port()), "--run-dir", str(run_dir)]
+    command += ["--nginx", nginx_or_fail()]
+    with (tmp_path / "err").open("wb") as err:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=err)
+    seen: set[int] = set()
+    try:
+        for _ in range(500):  # bounded: until gunicorn's master runs, at most 10 s
+            seen |= descendants(process.pid)
+            if seen or process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert seen and not (run_dir / "gunicorn.sock").exists(), "caught gunicorn before its socket"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert all_gone(seen | descendants(process.pid)), seen
+    assert "arrêt demandé pendant le démarrage\u00a0: gunicorn arrêté." in (tmp_path / "err").read_text("utf-8")
 
 
 def test_the_supervisor_stops_everything_when_nginx_dies(index_root: Path, tmp_path: Path):
