@@ -257,7 +257,8 @@ def build_index(  # noqa: PLR0913 (the options of `indexer build`, all with defa
             _write_verified_manifest(staging)
         switch_to(index_root, name)
         damaged = {live} if live and problem else set()
-        remove_old_generations(index_root, keep={name, live or ""} - damaged, discard=damaged)
+        previous = live if live and not problem else _newest_intact(index_root, older_than=name, skip=damaged)
+        remove_old_generations(index_root, keep={name, previous or ""}, discard=damaged)
     return BuildResult(name, len(records), False, time.perf_counter() - started, problem)
 
 
@@ -277,6 +278,18 @@ def live_problem(root: Path) -> tuple[str | None, str | None]:
     except GenerationDamaged as damage:
         return live, f"génération {live} endommagée ({damage})"
     return live, None
+
+
+def _newest_intact(root: Path, older_than: str, skip: set[str]) -> str | None:
+    """The newest generation before ``older_than`` whose files verify: the one kept for the fallback."""
+    for name in reversed(generation_names(root)):
+        if name < older_than and name not in skip:
+            try:
+                verify_generation(root / name)
+            except GenerationDamaged:
+                continue
+            return name
+    return None
 
 
 def _write_verified_manifest(staging: Path) -> None:

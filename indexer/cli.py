@@ -149,7 +149,7 @@ def _check_index(root: Path) -> int:
     names = generation_names(root)
     damaged = live is None
     for name in reversed(names):
-        role = "en service" if name == live else "précédente"
+        role = "en service" if name == live else "précédente" if live is None or name < live else "plus récente"
         try:
             manifest = verify_generation(root / name)
         except GenerationDamaged as damage:
@@ -304,7 +304,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except PublishError as error:
         print(f"Erreur : {error}", file=sys.stderr)
-        print("Aucune réplique n’a changé de génération.", file=sys.stderr)
+        if "déjà basculées" not in str(error):
+            print("Aucune réplique n’a changé de génération.", file=sys.stderr)
         return 2
     except (BuildError, SourceFormatError, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)

@@ -2,8 +2,8 @@
 
 ``manifest.json`` lists each file of the generation directory (itself excepted) and carries the
 hash of that list, so that damage to the manifest is found like damage to any other file. A
-generation is *verified* when every listed file is present with its size and hash; files the
-manifest does not list are ignored (nothing the index reads is written after the build).
+generation is *verified* when every listed file is present with its size and hash, and no unlisted
+file is one the index would read (a table of contents, a segment, JSON metadata).
 
 :func:`file_stamps` are the cheap part: inode, size and modification time of each listed file,
 compared on every request to notice a file written or removed since it was verified.
@@ -26,11 +26,20 @@ Stamps = dict[str, tuple[int, int, int] | None]
 
 
 class GenerationDamaged(Exception):
-    """A generation's files do not match its manifest; ``file`` names the first damaged one."""
+    """A generation's files do not match its manifest; ``file`` names the first damaged one.
 
-    def __init__(self, file: str, problem: str) -> None:
+    ``lasting`` is False when the files could not be read (an OS error such as too many open files):
+    trying again may succeed, unlike with bytes that differ.
+    """
+
+    def __init__(self, file: str, problem: str, lasting: bool = True) -> None:
         super().__init__(f"{file} : {problem}")
-        self.file, self.problem = file, problem
+        self.file, self.problem, self.lasting = file, problem, lasting
+
+    @property
+    def no_manifest(self) -> bool:
+        """Built before manifests existed (or the manifest was deleted)."""
+        return self.file == MANIFEST_NAME and self.problem.startswith("absent")
 
 
 @dataclass(frozen=True)
@@ -38,10 +47,6 @@ class Manifest:
     """The files of a verified generation: name -> (size, sha256)."""
 
     files: dict[str, tuple[int, str]]
-
-    def stamps(self, path: Path) -> Stamps:
-        """The current stamps of the listed files under ``path``."""
-        return file_stamps(path, self.files)
 
 
 def file_digest(path: Path) -> str:
@@ -78,7 +83,9 @@ def read_manifest(path: Path) -> Manifest:
         document = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise GenerationDamaged(MANIFEST_NAME, "absent (génération construite sans manifeste)") from error
-    except (OSError, ValueError) as error:
+    except OSError as error:
+        raise GenerationDamaged(MANIFEST_NAME, f"illisible ({error.strerror or error})", lasting=False) from error
+    except ValueError as error:
         raise GenerationDamaged(MANIFEST_NAME, "illisible") from error
     files = document.get("files") if isinstance(document, dict) else None
     if not isinstance(files, dict) or document.get("version") != MANIFEST_VERSION:
@@ -105,8 +112,20 @@ def verify_generation(path: Path) -> Manifest:
         except FileNotFoundError as error:
             raise GenerationDamaged(name, "fichier absent") from error
         except OSError as error:
-            raise GenerationDamaged(name, f"illisible ({error.strerror or error})") from error
+            raise GenerationDamaged(name, f"illisible ({error.strerror or error})", lasting=False) from error
+    _check_no_stray_index_file(path, manifest)
     return manifest
+
+
+#: Files Whoosh reads whatever the manifest says (it opens the highest ``_MAIN_N.toc`` it finds).
+_INDEX_SUFFIXES = (".toc", ".seg", ".json")
+
+
+def _check_no_stray_index_file(path: Path, manifest: Manifest) -> None:
+    """An unlisted table of contents, segment or metadata file would be read: it is damage too."""
+    for entry in sorted(path.iterdir()):
+        if entry.name not in manifest.files and entry.name != MANIFEST_NAME and entry.suffix in _INDEX_SUFFIXES:
+            raise GenerationDamaged(entry.name, "fichier absent du manifeste")
 
 
 def file_stamps(path: Path, names: dict[str, tuple[int, str]] | list[str]) -> Stamps:

@@ -32,7 +32,8 @@ Report = Callable[[str], None]
 
 
 class PublishError(Exception):
-    """The generation could not be published; no replica's pointer was changed."""
+    """The generation could not be published: no replica's pointer was changed, or (a failure while
+    switching) the message names those that were."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,22 @@ def _live_name(replica: Path) -> str | None:
         return None
 
 
+def _switch_all(replicas: list[Path], name: str) -> None:
+    """Point every replica at ``name``; a failure names the replicas already switched (publishing again
+    finishes the job: the copies are there and verified)."""
+    done: list[Path] = []
+    for replica in replicas:
+        try:
+            switch_to(replica, name)
+        except OSError as error:
+            switched = ", ".join(map(str, done)) or "aucune"
+            raise PublishError(
+                f"bascule de {replica} impossible ({error}) ; déjà basculées : {switched} ; "
+                "relancez la publication"
+            ) from error
+        done.append(replica)
+
+
 def publish(source_root: Path, replicas: list[Path], report: Report | None = None) -> Published:
     """Copy the source's live generation to every replica, then switch them all; see the module docstring."""
     if not replicas:
@@ -88,7 +105,7 @@ def publish(source_root: Path, replicas: list[Path], report: Report | None = Non
     say = report or (lambda _message: None)
     copied: dict[Path, bool] = {}
     with ExitStack() as locks:
-        for replica in sorted(set(replicas)):
+        for replica in sorted({replica.resolve() for replica in replicas}):  # one lock per folder, however named
             try:
                 replica.mkdir(parents=True, exist_ok=True)
                 locks.enter_context(build_lock(replica))
@@ -97,8 +114,7 @@ def publish(source_root: Path, replicas: list[Path], report: Report | None = Non
                 raise PublishError(f"copie vers {replica} impossible : {error}") from error
             say(f"{replica} : {name} {'copiée et vérifiée' if copied[replica] else 'déjà présente, vérifiée'}")
         previous = {replica: _live_name(replica) for replica in copied}
-        for replica in copied:
-            switch_to(replica, name)
+        _switch_all(list(copied), name)
         for replica, live in previous.items():
             remove_old_generations(replica, keep={name, live or ""})
     say(f"{name} en service sur {len(copied)} réplique(s)")

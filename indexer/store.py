@@ -63,6 +63,10 @@ class IndexUnavailable(Exception):
         return f"{self} ({self.detail})" if self.detail else str(self)
 
 
+class IndexOutdated(IndexUnavailable):
+    """A generation built by another analyser or schema version: intact, but never usable by this code."""
+
+
 def default_index_dir() -> Path:
     """``SEARCH_INDEX_DIR`` from the environment, else ``var/index``."""
     return Path(os.environ.get("SEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR)
@@ -252,8 +256,8 @@ def remove_stale_staging(root: Path) -> None:
 
 
 def remove_old_generations(root: Path, keep: set[str], discard: set[str] | frozenset[str] = frozenset()) -> None:
-    """Remove ``discard`` (damaged generations), generations older than the previous intact one (except
-    ``keep``), and leftovers of failed builds."""
+    """Remove ``discard`` (damaged generations), then every generation but the two newest and ``keep`` (the
+    live one and the one kept for the fallback), and leftovers of failed builds."""
     for name in discard:
         shutil.rmtree(root / name, ignore_errors=True)
     names = [name for name in generation_names(root) if name not in discard]

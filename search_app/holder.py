@@ -17,6 +17,7 @@ later, once the requests that were using it have long finished.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -24,9 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+
+from whoosh.reading import CorruptIndexError
 
 from indexer.manifest import MANIFEST_NAME, GenerationDamaged, Stamps, file_stamps, verify_generation
-from indexer.store import POINTER_NAME, IndexUnavailable, generation_names, pointed_generation
+from indexer.store import POINTER_NAME, IndexOutdated, IndexUnavailable, generation_names, pointed_generation
 from search_app.index_state import GenerationState, open_generation
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,14 @@ RETIRE_SECONDS = 30.0
 REVERIFY_SECONDS = 10.0
 
 
+def _stat(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 @dataclass(frozen=True)
 class Serving:
     """What is served: the generation, what ``CURRENT`` names, and why they differ (None: they do not)."""
@@ -46,19 +58,30 @@ class Serving:
     state: GenerationState
     pointed: str | None
     fallback_reason: str | None
-    stamps: Stamps  # of the served generation's files and manifest, when they were verified
+    watched: tuple[str, ...]  # the served generation's files and manifest, as path strings (one stat each)
+    stamps: tuple[tuple[int, int, int] | None, ...]  # theirs when they were verified
 
     @property
     def is_fallback(self) -> bool:
         return self.fallback_reason is not None
 
+    def unchanged(self) -> bool:
+        """Whether every watched file has the stamp it had when verified."""
+        return tuple(map(_stat, self.watched)) == self.stamps
+
 
 @dataclass(frozen=True)
 class _Rejection:
-    """A generation that could not be served, and the stamps of its files then (unchanged: still bad)."""
+    """A generation that could not be served, the stamps of its files then, and when."""
 
     error: IndexUnavailable
     stamps: Stamps
+    at: float
+    lasting: bool  # bytes that differ or another version: the same files give the same answer
+
+    def still_holds(self, stamps: Stamps, now: float) -> bool:
+        """Whether trying again is pointless: the files are unchanged and the failure was lasting, or recent."""
+        return stamps == self.stamps and (self.lasting or now - self.at < RETRY_SECONDS)
 
 
 def _directory_stamps(path: Path) -> Stamps:
@@ -70,31 +93,34 @@ def _directory_stamps(path: Path) -> Stamps:
     return file_stamps(path, names)
 
 
+def _damaged(name: str, path: Path, damage: GenerationDamaged, cause: str = "") -> IndexUnavailable:
+    """The public reason (no path) and the operator's detail for damaged generation files."""
+    if damage.no_manifest:
+        reason = f"index « {name} » sans manifeste (construit par une version précédente : lancez « make index »)"
+    else:
+        reason = f"index « {name} » endommagé"
+    return IndexUnavailable(reason, f"{path / damage.file} : {damage.problem}{cause}")
+
+
 class IndexHolder:
     """Hands out the served :class:`GenerationState`, choosing again when the pointer or its files change."""
 
     def __init__(self, root: Path, clock: Callable[[], float] = time.monotonic) -> None:
         self.root = root
+        self._pointer = str(root / POINTER_NAME)
         self._clock = clock
         self._lock = threading.Lock()
         self._serving: Serving | None = None
-        self._pointer_stamp: tuple[int, int] | None = None
+        self._pointer_stamp: tuple[int, int, int] | None = None
         self._error: IndexUnavailable | None = None
         self._checked_at = -RETRY_SECONDS
-        self._verified_at = 0.0
+        self._verified_at = -REVERIFY_SECONDS
         self._rejected: dict[str, _Rejection] = {}
         self._retired: list[tuple[float, GenerationState]] = []  # (when, state), oldest first
 
-    def _stamp(self) -> tuple[int, int] | None:
-        try:
-            info = os.stat(self.root / POINTER_NAME)
-        except OSError:
-            return None
-        return (info.st_ino, info.st_mtime_ns)
-
-    def _still_valid(self, serving: Serving | None, stamp: tuple[int, int] | None) -> Serving | None:
+    def _still_valid(self, serving: Serving | None, stamp: tuple[int, int, int] | None) -> Serving | None:
         """``serving`` if neither the pointer nor its files changed since it was chosen."""
-        if serving is not None and stamp == self._pointer_stamp and self._unchanged_files(serving):
+        if serving is not None and stamp == self._pointer_stamp and serving.unchanged():
             return serving
         return None
 
@@ -104,8 +130,9 @@ class IndexHolder:
 
     def serving(self) -> Serving:
         """The served generation with what ``CURRENT`` names and why they differ."""
-        stamp = self._stamp()
-        if self._retired and self._clock() - self._retired[0][0] >= RETIRE_SECONDS:
+        stamp = _stat(self._pointer)
+        oldest = self._retired[:1]  # one copy: another thread may empty the list meanwhile
+        if oldest and self._clock() - oldest[0][0] >= RETIRE_SECONDS:
             self._close_retired()
         serving = self._still_valid(self._serving, stamp)
         if serving is not None:
@@ -130,14 +157,12 @@ class IndexHolder:
             pointed, problems = None, [error]
         for name in self._candidates(pointed):
             try:
-                state, stamps = self._open_verified(name)
+                serving = self._open_verified(name, pointed, problems)
             except IndexUnavailable as error:
                 problems.append(error)
                 continue
-            reason = str(problems[0]) if problems else None
-            if reason:
+            if serving.fallback_reason:
                 log.warning("génération %s servie à la place : %s", name, "; ".join(p.full() for p in problems))
-            serving = Serving(state, pointed, reason, stamps)
             self._replace(serving)
             return serving
         self._replace(None)
@@ -153,35 +178,36 @@ class IndexHolder:
             return names[::-1]
         return [pointed, *(name for name in reversed(names) if name < pointed)]
 
-    def _open_verified(self, name: str) -> tuple[GenerationState, Stamps]:
-        """Open ``name`` if its files match its manifest; a generation that failed is only tried again
-        once its files change. Raise :class:`IndexUnavailable`."""
+    def _open_verified(self, name: str, pointed: str | None, problems: list[IndexUnavailable]) -> Serving:
+        """Serve ``name`` if its files match its manifest and it opens. A generation that failed is tried
+        again only once its files change (or, for a failure to read them, after :data:`RETRY_SECONDS`).
+        Raise :class:`IndexUnavailable`."""
         path = self.root / name
+        reason = str(problems[0]) if problems else None
         current = self._serving
-        if current is not None and current.state.name == name and self._unchanged_files(current):
-            return current.state, current.stamps
-        before = _directory_stamps(path)
+        if current is not None and current.state.name == name and current.unchanged():
+            return Serving(current.state, pointed, reason, current.watched, current.stamps)
+        before = _directory_stamps(path)  # taken before hashing: a change during it shows next time
         rejected = self._rejected.get(name)
-        if rejected is not None and rejected.stamps == before:
+        if rejected is not None and rejected.still_holds(before, self._clock()):
             raise rejected.error
         try:
             manifest = verify_generation(path)
-            stamps = file_stamps(path, [*manifest.files, MANIFEST_NAME])
             state = open_generation(self.root, name)
         except GenerationDamaged as damage:
-            error = IndexUnavailable(f"index « {name} » endommagé", f"{path / damage.file} : {damage.problem}")
-            self._rejected[name] = _Rejection(error, before)
-            raise error from damage
+            self._reject(name, _damaged(name, path, damage), before, damage.lasting)
         except IndexUnavailable as error:
-            self._rejected[name] = _Rejection(error, before)
-            raise
+            self._reject(name, error, before, isinstance(error, IndexOutdated))
+        listed = sorted([*manifest.files, MANIFEST_NAME])
+        watched = tuple(str(path / file) for file in listed)
+        stamps = tuple(before.get(file) for file in listed)
         self._rejected.pop(name, None)
         self._error = None
-        return state, stamps
+        return Serving(state, pointed, reason, watched, stamps)
 
-    @staticmethod
-    def _unchanged_files(serving: Serving) -> bool:
-        return file_stamps(serving.state.index_path, list(serving.stamps)) == serving.stamps
+    def _reject(self, name: str, error: IndexUnavailable, stamps: Stamps, lasting: bool) -> NoReturn:
+        self._rejected[name] = _Rejection(error, stamps, self._clock(), lasting)
+        raise error
 
     def _replace(self, serving: Serving | None) -> None:
         """Serve ``serving``, retiring the state served until now (the caller holds the lock)."""
@@ -202,27 +228,30 @@ class IndexHolder:
 
         Damaged files take it out of service (the next request gets the fallback, or 503) and the
         reason is returned; intact files (a bug, not damage) return None. At most one re-verification
-        per :data:`REVERIFY_SECONDS` unless the error is Whoosh's own ``CorruptIndexError``.
+        per :data:`REVERIFY_SECONDS` unless the error is Whoosh's own ``CorruptIndexError``. The
+        manifest's modification time is then updated, so that every other worker, seeing a stamp
+        change, verifies the files again and reaches the same decision.
         """
         serving = self._serving
         if serving is None:
             return self._error
-        name = serving.state.name
         with self._lock:
             if self._serving is not serving:
                 return None  # another thread already chose again
-            corrupt = type(error).__name__ == "CorruptIndexError"
-            if not corrupt and self._clock() - self._verified_at < REVERIFY_SECONDS:
+            if not isinstance(error, CorruptIndexError) and self._clock() - self._verified_at < REVERIFY_SECONDS:
                 return None
             self._verified_at = self._clock()
+            path = serving.state.index_path
             try:
-                verify_generation(serving.state.index_path)
+                verify_generation(path)
                 return None
             except GenerationDamaged as damage:
-                detail = f"{serving.state.index_path / damage.file} : {damage.problem} (après {type(error).__name__})"
-                rejection = IndexUnavailable(f"index « {name} » endommagé", detail)
-            self._rejected[name] = _Rejection(rejection, _directory_stamps(serving.state.index_path))
-            log.error("génération %s retirée du service : %s", name, rejection.full())
+                rejection = _damaged(serving.state.name, path, damage, f" (après {type(error).__name__})")
+                lasting = damage.lasting
+            with contextlib.suppress(OSError):
+                os.utime(path / MANIFEST_NAME)
+            self._rejected[serving.state.name] = _Rejection(rejection, _directory_stamps(path), self._clock(), lasting)
+            log.error("génération %s retirée du service : %s", serving.state.name, rejection.full())
             self._replace(None)
             self._pointer_stamp = None  # choose again on the next request
             return rejection

@@ -35,6 +35,7 @@ from indexer.store import (
     TITLES_NAME,
     VOCABULARY_NAME,
     Generation,
+    IndexOutdated,
     IndexUnavailable,
     pointed_generation,
     read_generation,
@@ -236,13 +237,13 @@ def _checked_generation(root: Path, name: str) -> Generation:
         raise IndexUnavailable(f"génération {generation.name} illisible : {META_NAME} n’est pas un objet JSON")
     version = generation.meta.get("analyzer_version")
     if version != ANALYZER_VERSION:
-        raise IndexUnavailable(
+        raise IndexOutdated(
             f"index construit avec l’analyseur « {version} », l’application attend « {ANALYZER_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )
     schema = generation.meta.get("schema_version")
     if schema != SCHEMA_VERSION:  # other fields than the code searches: every query would fail
-        raise IndexUnavailable(
+        raise IndexOutdated(
             f"index construit avec le schéma « {schema} », l’application attend « {SCHEMA_VERSION} » : "
             "reconstruisez-le (python -m indexer build --force)"
         )

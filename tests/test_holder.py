@@ -12,6 +12,7 @@ import pytest
 
 import search_app.holder as holder_module
 from indexer.build import build_index
+from indexer.manifest import GenerationDamaged
 from indexer.store import POINTER_NAME, IndexUnavailable, pointed_generation
 from search_app.holder import IndexHolder
 from tests.paths import ACRONYMS, CORPUS_DIR
@@ -132,7 +133,9 @@ def test_a_rejected_generation_is_hashed_again_only_when_its_files_change(
 ) -> None:
     clock = Clock()
     previous, live = _two_generations(root)
-    _damage(_segment(root, live))
+    segment = _segment(root, live)
+    good = segment.read_bytes()
+    _damage(segment)
     verified: list[str] = []
     real = holder_module.verify_generation
     monkeypatch.setattr(holder_module, "verify_generation", lambda path: verified.append(path.name) or real(path))
@@ -143,6 +146,76 @@ def test_a_rejected_generation_is_hashed_again_only_when_its_files_change(
     clock.now += 5
     assert holder.current().name == previous
     assert verified == [live, previous], "neither the known-bad nor the served generation is hashed again"
+
+    segment.write_bytes(good)  # repaired in place: its stamp changes
+    (root / POINTER_NAME).touch()
+    assert holder.current().name == live and not holder.serving().is_fallback
+    assert verified == [live, previous, live]
+
+
+def test_a_failure_to_read_the_files_is_tried_again_after_the_retry_delay(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many open files, say: nothing is wrong with the bytes, so the generation is not out for good."""
+    clock = Clock()
+    real = holder_module.verify_generation
+    failures = [GenerationDamaged("meta.json", "illisible (Too many open files)", lasting=False)]
+
+    def flaky(path: Path):
+        if failures:
+            raise failures.pop()
+        return real(path)
+
+    monkeypatch.setattr(holder_module, "verify_generation", flaky)
+    holder = IndexHolder(root, clock=clock)
+    with pytest.raises(IndexUnavailable, match="endommagé"):
+        holder.current()
+    clock.now += holder_module.RETRY_SECONDS
+    assert holder.current().name == pointed_generation(root)
+
+
+def test_a_generation_without_manifest_says_so(root: Path) -> None:
+    live = pointed_generation(root)
+    (root / live / "manifest.json").unlink()
+    with pytest.raises(IndexUnavailable, match=r"sans manifeste .*make index"):
+        IndexHolder(root).current()
+
+
+def test_an_unlisted_table_of_contents_is_damage(root: Path) -> None:
+    """Whoosh opens the highest-numbered _MAIN_N.toc it finds, listed or not."""
+    live = pointed_generation(root)
+    (root / live / "_MAIN_9.toc").write_bytes(b"garbage")
+    with pytest.raises(IndexUnavailable) as raised:
+        IndexHolder(root).current()
+    assert "_MAIN_9.toc : fichier absent du manifeste" in raised.value.detail
+
+
+def test_retiring_from_many_threads_never_fails(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests in several threads while generations switch and are closed at once (no grace period)."""
+    monkeypatch.setattr(holder_module, "RETIRE_SECONDS", 0.0)
+    holder = IndexHolder(root, clock=Clock())
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def requests() -> None:
+        while not stop.is_set():
+            try:
+                holder.current()
+            except BaseException as error:
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=requests) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(8):
+            build_index(CORPUS_DIR, root, ACRONYMS, force=True)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
 
 
 def test_an_error_while_searching_re_verifies_the_files(root: Path) -> None:
@@ -160,3 +233,20 @@ def test_an_error_while_searching_re_verifies_the_files(root: Path) -> None:
     rejection = holder.verify_after_error(KeyError("bug"))
     assert rejection is not None and str(rejection) == f"index « {live} » endommagé"
     assert holder.current().name == previous and holder.serving().is_fallback
+
+
+def test_a_repair_keeps_the_newest_intact_older_generation(root: Path) -> None:
+    """Intact old one (served as the fallback), damaged previous one, damaged live one: the build keeps the
+    intact one for the next fallback."""
+    old = pointed_generation(root)
+    damaged_previous = build_index(CORPUS_DIR, root, ACRONYMS, force=True).generation
+    shutil.copytree(root / old, root.parent / old)  # a build keeps two generations: put the third back
+    damaged_live = build_index(CORPUS_DIR, root, ACRONYMS, force=True).generation
+    shutil.move(root.parent / old, root / old)
+    for name in (damaged_previous, damaged_live):
+        _damage(_segment(root, name))
+    assert IndexHolder(root).current().name == old
+    repaired = build_index(CORPUS_DIR, root, ACRONYMS)
+    assert repaired.repaired and (root / old).is_dir() and not (root / damaged_live).exists()
+    _damage(_segment(root, repaired.generation))
+    assert IndexHolder(root).current().name == old, "the fallback is still there after the repair"

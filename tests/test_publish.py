@@ -95,3 +95,31 @@ def test_the_command_line_reports_each_replica(source: Path, tmp_path: Path, cap
         f"{tmp_path / 'b'} : {name} copiée et vérifiée",
         f"{name} en service sur 2 réplique(s)",
     ]
+
+
+def test_one_replica_named_twice_is_published_once(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    replica = tmp_path / "replica"
+    replica.mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = publish(source, [replica, Path("replica"), tmp_path / "." / "replica"])  # would wait on its own lock
+    assert list(result.copied) == [replica.resolve()]
+
+
+def test_a_failed_switch_names_the_replicas_already_switched(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    replicas = [tmp_path / "a", tmp_path / "b"]
+    real_switch = publish_module.switch_to
+
+    def second_fails(root: Path, generation: str) -> None:
+        if root.name == "b":
+            raise OSError(28, "No space left on device")
+        real_switch(root, generation)
+
+    monkeypatch.setattr(publish_module, "switch_to", second_fails)
+    with pytest.raises(PublishError) as raised:
+        publish(source, replicas)
+    assert f"déjà basculées\u00a0: {replicas[0]}" in str(raised.value) and "relancez" in str(raised.value)
+    monkeypatch.setattr(publish_module, "switch_to", real_switch)
+    publish(source, replicas)
+    assert {current_generation_name(r) for r in replicas} == {pointed_generation(source)}

@@ -216,3 +216,31 @@ def _answers(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_the_balancer_with_no_replica_answering_gives_a_french_503(tmp_path: Path):
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.fail("nginx not found: `make nginx` installs it", pytrace=False)
+    for name in TEMP_DIRS:
+        (tmp_path / name).mkdir()
+    port = free_port()
+    down = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]  # nothing listens there
+    config = tmp_path / "balancer.conf"
+    config.write_text(render_balancer(down, "127.0.0.1", port, tmp_path), encoding="utf-8")
+    process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "err")])
+    try:
+        assert wait_for(lambda: _answers(port), timeout=10), (tmp_path / "err").read_text()
+        for _ in range(5):  # the first tries, then while both replicas are marked failed
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/api/search?q=migrants")
+            response = connection.getresponse()
+            body = response.read().decode("utf-8")
+            connection.close()
+            assert response.status == 503 and response.getheader("Retry-After") == "5", body
+            assert "aucune réplique ne répond" in body and response.getheader("Content-Type", "").startswith(
+                "application/json"
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

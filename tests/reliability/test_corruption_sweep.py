@@ -134,3 +134,37 @@ def test_without_a_previous_generation_every_route_says_503(pristine: Path, tmp_
         response = client.get(route)
         assert response.status_code == 503, route
         assert str(root) not in response.get_data(as_text=True)
+
+
+# A worker's generation taken out of service keeps its files open for RETIRE_SECONDS; the round's folder goes first.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.slow
+def test_damage_that_keeps_sizes_and_times_is_found_by_the_first_error_and_shared(
+    pristine: Path, expected: dict[str, tuple[int, bytes]], tmp_path: Path
+) -> None:
+    """Bit rot, or a restore that keeps modification times: no stamp changes, so only an error while
+    searching reveals the damage. Answers stay right or 503; once one worker has found it, the other
+    (which never failed) agrees at its next request."""
+    found = 0
+    live_segment = next((pristine / pointed_generation(pristine)).glob("*.seg"))
+    for number, offset in enumerate(_positions(live_segment.stat().st_size)):
+        root = tmp_path / f"round-{number}"
+        shutil.copytree(pristine, root)
+        searching, idle = (make_app(root).test_client() for _ in range(2))
+        for client in (searching, idle):
+            assert client.get("/healthz").status_code == 200
+        segment = next((root / pointed_generation(root)).glob("*.seg"))
+        info = segment.stat()
+        _damage(segment, offset)
+        os.utime(segment, ns=(info.st_atime_ns, info.st_mtime_ns))
+        for route in ROUTES:
+            status, body = _answer(searching, route)
+            assert status in (200, 503), (offset, route, status)
+            if status == 200:
+                assert (status, body) == expected[route], (offset, route, "a 200 that differs from before")
+        health = json_of(searching.get("/healthz"))
+        if health.get("fallback"):
+            found += 1
+            assert json_of(idle.get("/healthz")) == health, (offset, "the other worker did not follow")
+        shutil.rmtree(root)
+    print(f"\nsilent damage: {POSITIONS} positions in the segment, found by an error at {found}")
