@@ -18,7 +18,7 @@ from indexer.build import BuildError, build_index, prepare_corpus
 from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
-from indexer.manifest import GenerationDamaged, verify_generation
+from indexer.manifest import GenerationDamaged, flag_damage, verify_generation
 from indexer.processes import BuildInterrupted, stop_on_signals
 from indexer.publish import PublishError, publish
 from indexer.schema import FACET_TABLE
@@ -155,6 +155,7 @@ def _check_index(root: Path) -> int:
         except GenerationDamaged as damage:
             damaged = True
             print(f"{name}  {role}  ENDOMMAGÉE : {root / name / damage.file} : {damage.problem}", file=sys.stderr)
+            flag_damage(root / name)
         else:
             print(f"{name}  {role}  intacte ({len(manifest.files)} fichiers vérifiés)")
     return 2 if damaged else 0

@@ -11,6 +11,7 @@ compared on every request to notice a file written or removed since it was verif
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -139,3 +140,10 @@ def file_stamps(path: Path, names: dict[str, tuple[int, str]] | list[str]) -> St
         else:
             stamps[name] = (info.st_ino, info.st_size, info.st_mtime_ns)
     return stamps
+
+
+def flag_damage(path: Path) -> None:
+    """Touch a damaged generation's manifest: every server watching its stamps then verifies it again
+    (and takes it out of service), even when the damage itself left sizes and times as they were."""
+    with contextlib.suppress(OSError):
+        os.utime(path / MANIFEST_NAME)

@@ -45,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         _absolute(app.config["SEARCH_INDEX_DIR"]), int(app.config["SEARCH_CACHE_SIZE"])
     )
     app.extensions["api_body_cache"] = PageCache(int(app.config["SEARCH_CACHE_SIZE"]))
+    holder = app.extensions["search_service"].holder
+    app.before_request(holder.begin_request)  # first: every later hook sees the request's generation
+    app.teardown_request(lambda _error: holder.end_request())
     configure_search_log(app)
     if app.config["ANALYTICS_ENABLED"]:
         app.extensions["analytics"] = Recorder(

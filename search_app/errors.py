@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -63,9 +64,18 @@ def _api_error(error: ApiError) -> Response:
     return render_error(error.status, error.message)
 
 
+#: Seconds between two log lines for the same unavailability (a 503 per request, not a warning per request).
+UNAVAILABLE_LOG_EVERY = 60.0
+_last_logged: dict[str, float] = {}
+
+
 def unavailable_reason(error: IndexUnavailable) -> str:
-    """The reason to show (no file paths); the technical cause goes to the log."""
-    logger.warning("index unavailable: %s", error.full())
+    """The reason to show (no file paths); the technical cause goes to the log, once a minute per cause."""
+    cause, now = error.full(), time.monotonic()
+    if now - _last_logged.get(cause, -UNAVAILABLE_LOG_EVERY) >= UNAVAILABLE_LOG_EVERY:
+        _last_logged.clear()  # one cause at a time matters: the current one
+        _last_logged[cause] = now
+        logger.warning("index unavailable: %s", cause)
     return str(error)
 
 

@@ -17,7 +17,6 @@ later, once the requests that were using it have long finished.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -29,7 +28,7 @@ from typing import NoReturn
 
 from whoosh.reading import CorruptIndexError
 
-from indexer.manifest import MANIFEST_NAME, GenerationDamaged, Stamps, file_stamps, verify_generation
+from indexer.manifest import MANIFEST_NAME, GenerationDamaged, Stamps, file_stamps, flag_damage, verify_generation
 from indexer.store import POINTER_NAME, IndexOutdated, IndexUnavailable, generation_names, pointed_generation
 from search_app.index_state import GenerationState, open_generation
 
@@ -117,6 +116,15 @@ class IndexHolder:
         self._verified_at = -REVERIFY_SECONDS
         self._rejected: dict[str, _Rejection] = {}
         self._retired: list[tuple[float, GenerationState]] = []  # (when, state), oldest first
+        self._request = threading.local()  # the generation one request was given (see begin_request)
+
+    def begin_request(self) -> None:
+        """From now until :meth:`end_request`, this thread gets the same generation without checking again:
+        one check per request (not one per call), and the ETag and the answer come from one generation."""
+        self._request.active, self._request.serving = True, None
+
+    def end_request(self) -> None:
+        self._request.active, self._request.serving = False, None
 
     def _still_valid(self, serving: Serving | None, stamp: tuple[int, int, int] | None) -> Serving | None:
         """``serving`` if neither the pointer nor its files changed since it was chosen."""
@@ -130,6 +138,16 @@ class IndexHolder:
 
     def serving(self) -> Serving:
         """The served generation with what ``CURRENT`` names and why they differ."""
+        pinned = getattr(self._request, "serving", None)
+        if pinned is not None:
+            return pinned
+        serving = self._check()
+        if getattr(self._request, "active", False):
+            self._request.serving = serving
+        return serving
+
+    def _check(self) -> Serving:
+        """Compare the stamps, choosing again when anything changed."""
         stamp = _stat(self._pointer)
         oldest = self._retired[:1]  # one copy: another thread may empty the list meanwhile
         if oldest and self._clock() - oldest[0][0] >= RETIRE_SECONDS:
@@ -232,6 +250,7 @@ class IndexHolder:
         manifest's modification time is then updated, so that every other worker, seeing a stamp
         change, verifies the files again and reaches the same decision.
         """
+        self._request.serving = None  # this request's generation may be the damaged one
         serving = self._serving
         if serving is None:
             return self._error
@@ -248,8 +267,7 @@ class IndexHolder:
             except GenerationDamaged as damage:
                 rejection = _damaged(serving.state.name, path, damage, f" (après {type(error).__name__})")
                 lasting = damage.lasting
-            with contextlib.suppress(OSError):
-                os.utime(path / MANIFEST_NAME)
+            flag_damage(path)
             self._rejected[serving.state.name] = _Rejection(rejection, _directory_stamps(path), self._clock(), lasting)
             log.error("génération %s retirée du service : %s", serving.state.name, rejection.full())
             self._replace(None)

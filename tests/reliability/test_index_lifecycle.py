@@ -440,3 +440,11 @@ def test_full_disk_names_the_index_folder_and_leaves_the_served_index(tmp_path: 
     assert_no_traceback(done.stderr)
     assert result["after"] == result["before"]
     assert sorted(result["left"].split()) == sorted([LOCK_NAME, "CURRENT", result["before"]])  # no staging, no temp
+
+
+def test_an_unavailable_index_is_logged_once_not_per_request(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    prod_client = make_app(tmp_path / "nothing-here").test_client()
+    with caplog.at_level("WARNING", logger="search_app.errors"):
+        statuses = {prod_client.get("/api/search", query_string={"q": f"mot{n}"}).status_code for n in range(20)}
+    assert statuses == {503}
+    assert sum("index unavailable" in record.getMessage() for record in caplog.records) == 1
