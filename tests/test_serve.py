@@ -8,6 +8,8 @@ from __future__ import annotations
 import http.client
 import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -179,35 +181,36 @@ def test_the_access_log_is_stdout_unless_a_log_directory_is_given(tmp_path: Path
     assert parse_args([]).log_dir == tmp_path / "env-log"
 
 
-def test_an_unreachable_app_gets_a_french_503_from_nginx_not_its_english_502(tmp_path: Path):
-    """gunicorn's socket missing (stopped, restarting): pages and API answer a French 503 with Retry-After."""
+@contextmanager
+def _nginx_running(run_dir: Path, config: str) -> Iterator[int]:
+    """nginx with ``config`` (its port first, as written in ``listen``), until the block ends; yields the port."""
     nginx = find_nginx()
     if nginx is None:
         pytest.fail("nginx not found: `make nginx` installs it", pytrace=False)
     for name in TEMP_DIRS:
-        (tmp_path / name).mkdir()
-    port = free_port()
-    settings = replace(_settings(tmp_path, headers_more=find_headers_more()), port=port)  # no gunicorn.sock
-    config = tmp_path / "nginx.conf"
-    config.write_text(render_config(settings), encoding="utf-8")
-    process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "err")])
+        (run_dir / name).mkdir(exist_ok=True)
+    port = int(config.split("listen 127.0.0.1:", 1)[1].split(";", 1)[0])
+    (run_dir / "test.conf").write_text(config, encoding="utf-8")
+    command = [nginx, "-p", str(run_dir), "-c", str(run_dir / "test.conf"), "-e", str(run_dir / "err")]
+    process = subprocess.Popen(command)
     try:
-        assert wait_for(lambda: _answers(port), timeout=10), (tmp_path / "err").read_text()
-        for path, kind, text in (
-            ("/?q=migrants", "text/html", "Service momentanément indisponible"),
-            ("/api/search?q=migrants", "application/json", '"error": "Service momentanément indisponible'),
-        ):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            response = connection.getresponse()
-            body = response.read().decode("utf-8")
-            connection.close()
-            assert response.status == 503 and response.getheader("Retry-After") == "5", path
-            assert response.getheader("Content-Type", "").startswith(kind) and text in body, body
-            assert "nginx" not in body and "Bad Gateway" not in body
+        assert wait_for(lambda: _answers(port), timeout=10), (run_dir / "err").read_text()
+        yield port
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _get(port: int, path: str) -> tuple[int, str, str, str]:
+    """Status, Retry-After, Content-Type and body of one GET."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8")
+        return response.status, response.getheader("Retry-After", ""), response.getheader("Content-Type", ""), body
+    finally:
+        connection.close()
 
 
 def _answers(port: int) -> bool:
@@ -218,29 +221,23 @@ def _answers(port: int) -> bool:
         return False
 
 
+def test_an_unreachable_app_gets_a_french_503_from_nginx_not_its_english_502(tmp_path: Path):
+    """gunicorn's socket missing (stopped, restarting): pages and API answer a French 503 with Retry-After."""
+    settings = replace(_settings(tmp_path, headers_more=find_headers_more()), port=free_port())  # no socket
+    with _nginx_running(tmp_path, render_config(settings)) as port:
+        for path, kind, text in (
+            ("/?q=migrants", "text/html", "Service momentanément indisponible"),
+            ("/api/search?q=migrants", "application/json", '"error": "Service momentanément indisponible'),
+        ):
+            status, retry, content_type, body = _get(port, path)
+            assert (status, retry) == (503, "5") and content_type.startswith(kind) and text in body, body
+            assert "nginx" not in body and "Bad Gateway" not in body
+
+
 def test_the_balancer_with_no_replica_answering_gives_a_french_503(tmp_path: Path):
-    nginx = find_nginx()
-    if nginx is None:
-        pytest.fail("nginx not found: `make nginx` installs it", pytrace=False)
-    for name in TEMP_DIRS:
-        (tmp_path / name).mkdir()
-    port = free_port()
     down = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]  # nothing listens there
-    config = tmp_path / "balancer.conf"
-    config.write_text(render_balancer(down, "127.0.0.1", port, tmp_path), encoding="utf-8")
-    process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "err")])
-    try:
-        assert wait_for(lambda: _answers(port), timeout=10), (tmp_path / "err").read_text()
+    with _nginx_running(tmp_path, render_balancer(down, "127.0.0.1", free_port(), tmp_path)) as port:
         for _ in range(5):  # the first tries, then while both replicas are marked failed
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/api/search?q=migrants")
-            response = connection.getresponse()
-            body = response.read().decode("utf-8")
-            connection.close()
-            assert response.status == 503 and response.getheader("Retry-After") == "5", body
-            assert "aucune réplique ne répond" in body and response.getheader("Content-Type", "").startswith(
-                "application/json"
-            )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+            status, retry, content_type, body = _get(port, "/api/search?q=migrants")
+            assert (status, retry) == (503, "5") and content_type.startswith("application/json"), body
+            assert "aucune réplique ne répond" in body
