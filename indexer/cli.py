@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--force", action="store_true", help="reconstruire même si le corpus n’a pas changé")
 
+    stats = commands.add_parser("stats", help="décrire l’index en service")
+    stats.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    _add_publish(commands)
+    _add_analyze(commands)
+    return parser
+
+
+def _add_publish(commands: argparse._SubParsersAction) -> None:
     publish = commands.add_parser(
         "publish", help="copier la génération en service vers chaque réplique, puis les basculer ensemble"
     )
@@ -94,11 +102,6 @@ def _parser() -> argparse.ArgumentParser:
         "--to", type=Path, action="append", required=True, metavar="DIR",
         help="dossier d’index d’une réplique (répéter l’option pour chacune)",
     )
-
-    stats = commands.add_parser("stats", help="décrire l’index en service")
-    stats.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
-    _add_analyze(commands)
-    return parser
 
 
 def _add_analyze(commands: argparse._SubParsersAction) -> None:
