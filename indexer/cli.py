@@ -168,17 +168,9 @@ def _progress(done: int, total: int) -> None:
     print(f"  indexé {done}/{total}", file=sys.stderr, flush=True)
 
 
-def _served(root: Path) -> str | None:
-    """The live generation's name, None when there is none or the pointer is unreadable."""
-    try:
-        return current_generation_name(root)
-    except (OSError, ValueError):
-        return None
-
-
 def _outcome(root: Path, served: str | None) -> str:
     """What a stopped build left in service, ``served`` being what was before."""
-    now = _served(root)
+    now = current_generation_name(root)
     if now == served:
         return "l’index en service est inchangé"
     return f"{now} est déjà en service" if now else "aucun index n’est en service"
@@ -195,7 +187,7 @@ def _storage_error(error: OSError, root: Path, served: str | None) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     root = args.index or default_index_dir()
-    served = _served(root)
+    served = current_generation_name(root)
     try:
         with stop_on_signals():
             result = build_index(args.corpus, root, args.acronyms, force=args.force, progress=_progress)

@@ -73,14 +73,6 @@ def _copy_to(source: Path, replica: Path, name: str) -> bool:
     return True
 
 
-def _live_name(replica: Path) -> str | None:
-    """What the replica's pointer names now, if anything readable (kept as its previous generation)."""
-    try:
-        return current_generation_name(replica)
-    except (OSError, ValueError):
-        return None
-
-
 def _switch_all(replicas: list[Path], name: str) -> None:
     """Point every replica at ``name``; a failure names the replicas already switched (publishing again
     finishes the job: the copies are there and verified)."""
@@ -113,7 +105,7 @@ def publish(source_root: Path, replicas: list[Path], report: Report | None = Non
             except OSError as error:
                 raise PublishError(f"copie vers {replica} impossible : {error}") from error
             say(f"{replica} : {name} {'copiée et vérifiée' if copied[replica] else 'déjà présente, vérifiée'}")
-        previous = {replica: _live_name(replica) for replica in copied}
+        previous = {replica: current_generation_name(replica) for replica in copied}  # kept for the fallback
         _switch_all(list(copied), name)
         for replica, live in previous.items():
             remove_old_generations(replica, keep={name, live or ""})

@@ -85,10 +85,11 @@ class Generation:
 
 
 def current_generation_name(root: Path) -> str | None:
-    """The generation the pointer names, or None when there is no pointer (its text, unchecked)."""
+    """The generation the pointer names (its text, unchecked: see :func:`pointed_generation`), or None when
+    there is no readable pointer (missing, a directory, not UTF-8, empty)."""
     try:
         return (root / POINTER_NAME).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
+    except (OSError, ValueError):
         return None
 
 
