@@ -8,12 +8,10 @@ the configuration (run it with ``nginx -p RUN_DIR -c FILE``); each replica runs 
 from __future__ import annotations
 
 import argparse
-import os
-import pwd
 import sys
 from pathlib import Path
 
-from search_app.serve import ConfigTemplate
+from search_app.serve import ConfigTemplate, nginx_user_line
 
 TEMPLATE = Path(__file__).resolve().parent / "deploy" / "balancer.conf.in"
 #: A replica that fails this many times in ``fail_timeout`` is left out for that long.
@@ -28,7 +26,7 @@ def render_balancer(replicas: list[str], host: str, port: int, run_dir: Path) ->
         f"server {replica} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};" for replica in replicas
     )
     values = {
-        "user_line": f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else "",
+        "user_line": nginx_user_line(),
         "run_dir": run_dir.resolve(),
         "servers": servers,
         "host": host,

@@ -109,13 +109,18 @@ def find_headers_more() -> Path | None:
     return HEADERS_MORE if HEADERS_MORE.is_file() else None
 
 
+def nginx_user_line() -> str:
+    """As root, nginx's workers would become « nobody », who cannot enter a private run directory: they
+    run as the user running this process (the same user as gunicorn). Not root: no ``user`` line."""
+    return f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+
+
 def render_config(settings: Settings, template: Path = TEMPLATE) -> str:
     """The nginx configuration for ``settings``; a placeholder left without a value raises KeyError."""
     # As root, nginx's workers would become « nobody », who cannot enter a private run directory:
     # they run as the user running this supervisor, the same user as gunicorn.
-    user = pwd.getpwuid(os.geteuid()).pw_name
     values = {
-        "user_line": f"user {user};" if os.geteuid() == 0 else "",
+        "user_line": nginx_user_line(),
         "run_dir": settings.run_dir.resolve(),
         "socket": settings.socket.resolve(),
         "host": settings.host,
