@@ -129,17 +129,18 @@ def _check_no_stray_index_file(path: Path, manifest: Manifest) -> None:
             raise GenerationDamaged(entry.name, "fichier absent du manifeste")
 
 
+def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """Inode, size and mtime of a file (None when it cannot be stat'ed)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def file_stamps(path: Path, names: dict[str, tuple[int, str]] | list[str]) -> Stamps:
-    """Inode, size and mtime of each named file under ``path`` (None when it cannot be stat'ed)."""
-    stamps: Stamps = {}
-    for name in names:
-        try:
-            info = os.stat(path / name)
-        except OSError:
-            stamps[name] = None
-        else:
-            stamps[name] = (info.st_ino, info.st_size, info.st_mtime_ns)
-    return stamps
+    """:func:`file_stamp` of each named file under ``path``."""
+    return {name: file_stamp(path / name) for name in names}
 
 
 def flag_damage(path: Path) -> None:

@@ -28,7 +28,15 @@ from typing import NoReturn
 
 from whoosh.reading import CorruptIndexError
 
-from indexer.manifest import MANIFEST_NAME, GenerationDamaged, Stamps, file_stamps, flag_damage, verify_generation
+from indexer.manifest import (
+    MANIFEST_NAME,
+    GenerationDamaged,
+    Stamps,
+    file_stamp,
+    file_stamps,
+    flag_damage,
+    verify_generation,
+)
 from indexer.store import POINTER_NAME, IndexOutdated, IndexUnavailable, generation_names, pointed_generation
 from search_app.index_state import GenerationState, open_generation
 
@@ -40,14 +48,6 @@ RETRY_SECONDS = 1.0
 RETIRE_SECONDS = 30.0
 #: Seconds between two re-verifications of the served generation after unexplained errors.
 REVERIFY_SECONDS = 10.0
-
-
-def _stat(path: str) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Serving:
 
     def unchanged(self) -> bool:
         """Whether every watched file has the stamp it had when verified."""
-        return tuple(map(_stat, self.watched)) == self.stamps
+        return tuple(map(file_stamp, self.watched)) == self.stamps
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class IndexHolder:
 
     def _check(self) -> Serving:
         """Compare the stamps, choosing again when anything changed."""
-        stamp = _stat(self._pointer)
+        stamp = file_stamp(self._pointer)
         oldest = self._retired[:1]  # one copy: another thread may empty the list meanwhile
         if oldest and self._clock() - oldest[0][0] >= RETIRE_SECONDS:
             self._close_retired()
