@@ -1,9 +1,9 @@
 """A generation opened: validated, with everything a request needs computed once.
 
 Everything that only depends on the generation is computed when it is opened,
-not per request: facet bitsets (built by :mod:`search_app.facets`), the title
-order, display names of facet values, the suggestion vocabulary, the field
-lengths BM25F needs (numpy arrays). A search then only intersects bitsets.
+not per request: each facet value's document set (built by :mod:`search_app.facets`),
+the title order, display names of facet values, the suggestion vocabulary, the field
+lengths BM25F needs (numpy arrays). A search then only combines document sets.
 Searchers are kept per thread. :mod:`search_app.holder` hands out the live one and
 reopens it when ``CURRENT`` changes.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from whoosh import index as whoosh_index
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.searching import Searcher
@@ -40,6 +41,8 @@ from indexer.store import (
     pointed_generation,
     read_generation,
 )
+from search_app import docsets
+from search_app.docsets import DocSet
 from search_app.facets import FacetValues, read_facet_values
 from search_app.fast_check import check_fast_path
 from search_app.query_builder import SynonymTable
@@ -77,9 +80,10 @@ class GenerationState:
     meta: dict
     index: whoosh_index.Index
     analyzer: CompositeAnalyzer
-    all_bits: int
+    #: Every document of the generation (its size is the generation's document count).
+    every_document: DocSet
     facets: FacetValues
-    title_order: list[int]
+    title_order: npt.NDArray[np.int64]  # docnums in title order
     title_rank: list[int]  # docnum -> position in title order
     vocabulary: dict[str, list]
     vocabulary_keys: list[str]
@@ -96,6 +100,11 @@ class GenerationState:
     #: Every searcher opened for the generation, whatever the thread, so that :meth:`close` reaches them.
     _searchers: list[Searcher] = field(default_factory=list)
     _searchers_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def size(self) -> int:
+        """How many documents the generation holds (the size of its document sets)."""
+        return len(self.every_document)
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Every document's length in ``fieldname`` as Whoosh scores it (read once per field)."""
@@ -271,9 +280,9 @@ def _read_state(generation: Generation) -> GenerationState:
         meta=generation.meta,
         index=index,
         analyzer=index.schema[CONTENT_FIELD].analyzer,
-        all_bits=(1 << doc_count) - 1,
+        every_document=docsets.everything(doc_count),
         facets=facets,
-        title_order=title_order,
+        title_order=np.array(title_order, dtype=np.int64),
         title_rank=title_rank,
         vocabulary=vocabulary,
         vocabulary_keys=sorted(vocabulary),

@@ -1,8 +1,4 @@
-"""Scored matches kept as numpy arrays, and the best few of them for a page.
-
-Also converts between the service's bitsets (Python ints, bit ``d`` for document
-``d``) and numpy boolean masks.
-"""
+"""Scored matches kept as numpy arrays, and the best few of them for a page."""
 
 from __future__ import annotations
 
@@ -11,16 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def mask_bits(mask: np.ndarray) -> int:
-    """The bitset of a boolean mask over documents."""
-    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
-
-
-def bits_mask(bits: int, size: int) -> np.ndarray:
-    """The boolean mask (``size`` documents) of a bitset."""
-    raw = np.frombuffer(bits.to_bytes(max(size, bits.bit_length()) // 8 + 1, "little"), dtype=np.uint8)
-    return np.unpackbits(raw, bitorder="little")[:size].view(bool)
+from search_app.docsets import DocSet
 
 
 @dataclass(frozen=True)
@@ -41,8 +28,8 @@ class Ranking:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def top(self, members: np.ndarray, count: int) -> list[tuple[int, float]]:
-        """The first ``count`` matches that are in ``members`` (a mask), best score first,
+    def top(self, members: DocSet, count: int) -> list[tuple[int, float]]:
+        """The first ``count`` matches that are in ``members``, best score first,
         equal scores by document number (as Whoosh sorts all of them)."""
         if count <= 0:
             return []

@@ -26,6 +26,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search_app.docsets import DocSet
 from search_app.whoosh_reading import Postings, decode_positions, plain_bm25f, read_postings
 
 
@@ -35,9 +36,9 @@ class Unsupported(Exception):
 
 @dataclass
 class Matches:
-    """What a query matches: a boolean mask over documents, scores where scored."""
+    """What a query matches: a document set (writable while the evaluator combines it), scores where scored."""
 
-    mask: np.ndarray
+    mask: DocSet
     scores: np.ndarray | None
 
 

@@ -8,14 +8,12 @@ page of hits with snippets and explanations, and a spelling suggestion.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -24,17 +22,16 @@ from whoosh.searching import Searcher
 from indexer.analysis import query_positions
 from indexer.records import Programme, status_state
 from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, FIELD_TABLE, SNIPPET_FIELDS
-from search_app import highlight
+from search_app import docsets, highlight
 from search_app.detail import ProgrammeDetail, programme_detail
+from search_app.docsets import DocSet
 from search_app.facets import (
     FACETS,
     FacetCount,
     apply_filters,
-    bit_bytes,
-    bits_of,
     facet_counts,
     normalise_selection,
-    selection_bits,
+    selection_docs,
 )
 from search_app.holder import IndexHolder, Serving
 from search_app.index_state import GenerationState
@@ -42,7 +39,7 @@ from search_app.page_cache import PageCache
 from search_app.query_builder import BuiltQuery, QueryBuilder, QueryTerms
 from search_app.query_factory import query_builder_for
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
-from search_app.ranking import Ranking, bits_mask, mask_bits
+from search_app.ranking import Ranking
 from search_app.scoring import Evaluator, Unsupported
 from search_app.suggest import correction
 
@@ -121,11 +118,11 @@ class _Evaluation:
     state: GenerationState
     parsed: ParsedQuery
     built: BuiltQuery | None
-    matched: int
+    matched: DocSet
     fallback: str | None
     selected: dict[str, tuple[str, ...]]
-    filters: dict[str, int | None]
-    final: int
+    filters: dict[str, DocSet | None]
+    final: DocSet
     scored: Ranking | None  # every match with its score (None: browse order)
     builder: QueryBuilder
 
@@ -149,7 +146,7 @@ class SearchService:
         """Parse, match (AND then OR) and filter: everything but ordering and presentation."""
         parsed = parse_query(request.text)
         selected = {facet: normalise_selection(request.filters.get(facet, ())) for facet in FACETS}
-        filters = {facet: selection_bits(state.facets, facet, keys) for facet, keys in selected.items()}
+        filters = {facet: selection_docs(state.facets, facet, keys, state.size) for facet, keys in selected.items()}
         builder = query_builder_for(state)
         built, matched, fallback, scored = self._match(state, builder, parsed)
         final = apply_filters(matched, filters)
@@ -182,7 +179,7 @@ class SearchService:
             understood_as=ev.parsed.understood_as,
             notices=notices,
             fallback=ev.fallback,
-            total=ev.final.bit_count(),
+            total=docsets.count(ev.final),
             hits=hits,
             facets=facet_counts(ev.state.facets, ev.matched, ev.filters, ev.selected, request.filters),
             selected=ev.selected,
@@ -200,29 +197,29 @@ class SearchService:
 
     def _match(
         self, state: GenerationState, builder: QueryBuilder, parsed: ParsedQuery
-    ) -> tuple[BuiltQuery | None, int, str | None, Ranking | None]:
-        """(built query, matching documents as bits, fallback, scored matches) — AND first, then OR.
+    ) -> tuple[BuiltQuery | None, DocSet, str | None, Ranking | None]:
+        """(built query, matching documents, fallback, scored matches) — AND first, then OR.
 
         Queries with words to rank are run once, scoring every match (best first), so that
         the matching set and the ranking come from one pass (phrases are costly to match).
         """
         if parsed.tree is None:
-            return None, state.all_bits, None, None
+            return None, state.every_document, None, None
         built = builder.build(parsed.tree)
         if built.query is wq.NullQuery and not built.terms.has_positive:
-            return built, state.all_bits, None, None  # only stop words: browse everything
+            return built, state.every_document, None, None  # only stop words: browse everything
         matched, scored = self._run(state, built)
-        if matched == 0 and isinstance(parsed.tree, And) and not parsed.tree.explicit:
+        if not matched.any() and isinstance(parsed.tree, And) and not parsed.tree.explicit:
             relaxed = builder.build(parsed.tree, mode="or")
             if relaxed.relaxed is not None:
                 relaxed_matched, relaxed_scored = self._run(state, relaxed)
-                if relaxed_matched:
+                if relaxed_matched.any():
                     return relaxed, relaxed_matched, "or", relaxed_scored
         return built, matched, None, scored
 
     @staticmethod
-    def _run(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking | None]:
-        """Matching documents (bits) and their scores, vectorised (Whoosh for what it does not handle)."""
+    def _run(state: GenerationState, built: BuiltQuery) -> tuple[DocSet, Ranking | None]:
+        """Matching documents and their scores, vectorised (Whoosh for what it does not handle)."""
         searcher = state.searcher()
         ranked = built.terms.has_positive  # only exclusions: nothing to rank
         if state.fast_path_problem:
@@ -233,10 +230,11 @@ class SearchService:
             state.whoosh_runs += 1
             log.debug("requête évaluée par Whoosh (%s) : %r", error, built.query)
             return _run_whoosh(state, built)
+        found = docsets.frozen(matches.mask)
         if not ranked or matches.scores is None:
-            return mask_bits(matches.mask), None
-        docs = np.flatnonzero(matches.mask)
-        return mask_bits(matches.mask), Ranking(docs, matches.scores[docs])
+            return found, None
+        docs = docsets.members(found)
+        return found, Ranking(docs, matches.scores[docs])
 
     def _ordered(
         self, state: GenerationState, sort: str, ev: _Evaluation, offset: int, limit: int
@@ -248,15 +246,12 @@ class SearchService:
         ordered by title (exact unless more than TIE_MARGIN documents share the score at the
         page edge).
         """
-        if offset >= limit or ev.final == 0:
+        if offset >= limit or not ev.final.any():
             return []
         if ev.scored is None or sort == "title":
-            members = bit_bytes(ev.final, len(state.title_order))
-            ordered = (d for d in state.title_order if members[d >> 3] >> (d & 7) & 1)
-            return [(d, None) for d in itertools.islice(ordered, offset, limit)]
-        window: list[tuple[int, float]] = list(
-            ev.scored.top(bits_mask(ev.final, len(state.title_order)), limit + TIE_MARGIN)
-        )
+            in_title_order = state.title_order[ev.final[state.title_order]]
+            return [(docnum, None) for docnum in in_title_order[offset:limit].tolist()]
+        window: list[tuple[int, float]] = list(ev.scored.top(ev.final, limit + TIE_MARGIN))
         window.sort(key=lambda hit: (-hit[1], state.title_rank[hit[0]]))
         return list(window[offset:limit])
 
@@ -282,7 +277,7 @@ class SearchService:
     def _suggestion(self, ev: _Evaluation) -> str | None:
         """« Essayez avec » : only when the words found nothing (or only through the fallback), made
         of written forms of the corpus for every unknown word, and only if it finds programmes itself."""
-        if ev.built is None or ev.parsed.tree is None or (ev.matched and ev.fallback is None):
+        if ev.built is None or ev.parsed.tree is None or (ev.matched.any() and ev.fallback is None):
             return None
         reader = ev.state.searcher().reader()
         replacements: dict[str, str] = {}
@@ -305,7 +300,7 @@ class SearchService:
         if check.tree is None:
             return None
         found, _ = self._run(ev.state, ev.builder.build(check.tree))
-        return text if found else None
+        return text if found.any() else None
 
 def _fallback_notice(built: BuiltQuery | None) -> str | None:
     """What the page and the API say when not every word could be found together."""
@@ -317,19 +312,19 @@ def _fallback_notice(built: BuiltQuery | None) -> str | None:
     )
 
 
-def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[int, Ranking | None]:
+def _run_whoosh(state: GenerationState, built: BuiltQuery) -> tuple[DocSet, Ranking | None]:
     """Whoosh's own matching and scoring of every match (for queries the evaluator does not handle).
 
     Whoosh ignores ``Or.minmatch``: the relaxed query's matches are counted here.
     """
     searcher = state.searcher()
     if not built.terms.has_positive:
-        return bits_of(searcher.docs_for_query(built.query)), None
+        return docsets.of(searcher.docs_for_query(built.query), state.size), None
     scored: list[tuple[int, float]] = [(d, s or 0.0) for d, s in searcher.search(built.query, limit=None).items()]
     if built.relaxed is not None:
         allowed = whoosh_matching(searcher, built.query)
         scored = [(docnum, score) for docnum, score in scored if docnum in allowed]
-    return bits_of(docnum for docnum, _ in scored), Ranking.from_items(scored)
+    return docsets.of((docnum for docnum, _ in scored), state.size), Ranking.from_items(scored)
 
 
 def whoosh_matching(searcher: Searcher, query: wq.Query) -> set[int]:

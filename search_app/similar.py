@@ -55,8 +55,9 @@ from indexer.geography import GLOBAL
 from indexer.records import Programme
 from indexer.schema import CONTENT_FIELD
 from indexer.slugs import slugify
+from search_app import docsets
+from search_app.docsets import DocSet
 from search_app.index_state import GenerationState
-from search_app.ranking import bits_mask
 
 REGION_POINTS = 1.0
 COUNTRY_POINTS = 1.0
@@ -110,18 +111,18 @@ class SimilarProgramme:
 
 @dataclass(frozen=True)
 class _Points:
-    """Every document's points from the page's programme, and the masks its reasons are read from."""
+    """Every document's points from the page's programme, and the document sets its reasons are read from."""
 
     shared: np.ndarray  # region, countries and themes
     wording: np.ndarray  # the page's key terms only (one direction)
-    region: np.ndarray
-    countries: dict[str, np.ndarray]
-    themes: dict[str, tuple[float, np.ndarray]]
+    region: DocSet
+    countries: dict[str, DocSet]
+    themes: dict[str, tuple[float, DocSet]]
 
-    def reasons(self) -> np.ndarray:
+    def reasons(self) -> DocSet:
         """Documents with something to show: same region, a country, a theme not every programme has."""
-        masks = [self.region, *self.countries.values(), *(mask for rarity_, mask in self.themes.values() if rarity_)]
-        return np.logical_or.reduce(masks) if masks else np.zeros(self.shared.shape, dtype=bool)
+        sets = [self.region, *self.countries.values(), *(docs for rarity_, docs in self.themes.values() if rarity_)]
+        return docsets.union(sets, len(self.shared))
 
 
 def similar_programmes(state: GenerationState, docnum: int, record: Programme) -> list[SimilarProgramme]:
@@ -163,24 +164,24 @@ def _candidates(state: GenerationState, docnum: int, points: _Points) -> list[tu
 
 
 def _points(state: GenerationState, docnum: int, record: Programme) -> _Points:
-    size = state.all_bits.bit_length()
-    facets = state.facets
+    size = state.size
+    regions, known_countries, known_themes = (state.facets[name].values for name in ("region", "country", "theme"))
     codes = state.meta.get("country_codes", {})
-    region_value = facets["region"].get(slugify(record.region))
-    region = bits_mask(region_value.bits, size) if region_value else np.zeros(size, dtype=bool)
+    region_value = regions.get(slugify(record.region))
+    region = region_value.members if region_value else docsets.nothing(size)
     countries = {
-        name: bits_mask(facets["country"][slugify(name)].bits, size)
+        name: known_countries[slugify(name)].members
         for name in record.countries
-        if codes.get(name) != GLOBAL and slugify(name) in facets["country"]
+        if codes.get(name) != GLOBAL and slugify(name) in known_countries
     }
     shared = REGION_POINTS * region.astype(float)
     if countries:
         shared += COUNTRY_POINTS * np.minimum(np.sum(list(countries.values()), axis=0), COUNTRY_CAP)
-    themes: dict[str, tuple[float, np.ndarray]] = {}
+    themes: dict[str, tuple[float, DocSet]] = {}
     for name in record.themes:
-        value = facets["theme"].get(slugify(name))
+        value = known_themes.get(slugify(name))
         if value is not None:
-            themes[name] = (rarity(value.bits.bit_count(), size), bits_mask(value.bits, size))
+            themes[name] = (rarity(value.size, size), value.members)
             shared += themes[name][0] * themes[name][1]
     return _Points(shared, wording(state, docnum, record, size), region, countries, themes)
 
@@ -215,7 +216,7 @@ def wording(state: GenerationState, docnum: int, record: Programme, size: int) -
 
 def _similar(points: _Points, record: Programme, docnum: int, score: float, words: float) -> SimilarProgramme:
     themes = sorted(
-        ((rarity_, name) for name, (rarity_, mask) in points.themes.items() if rarity_ > 0 and mask[docnum]),
+        ((rarity_, name) for name, (rarity_, docs) in points.themes.items() if rarity_ > 0 and docs[docnum]),
         key=lambda item: -item[0],
     )
     return SimilarProgramme(
@@ -224,7 +225,7 @@ def _similar(points: _Points, record: Programme, docnum: int, score: float, word
         region=record.region,
         score=score,
         same_region=record.region if points.region[docnum] else "",
-        countries=tuple(name for name, mask in points.countries.items() if mask[docnum]),
+        countries=tuple(name for name, docs in points.countries.items() if docs[docnum]),
         themes=tuple(name for _, name in themes),
         wording=words,
     )

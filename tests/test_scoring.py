@@ -23,7 +23,7 @@ from indexer.corpus import load_corpus
 from search_app.index_state import GenerationState, open_generation
 from search_app.query_builder import QueryBuilder
 from search_app.query_parser import parse_query
-from search_app.ranking import Ranking, bits_mask, mask_bits
+from search_app.ranking import Ranking
 from search_app.scoring import Evaluator, Unsupported
 from search_app.search import whoosh_matching
 from search_app.suggest import similar_words
@@ -162,12 +162,3 @@ def test_ranking_top_is_whooshs_order() -> None:
     ranking = Ranking(docs, scores)
     for count in (1, 10, 37, 299, 10_000):
         assert ranking.top(members, count) == expected[:count]
-
-
-def test_bits_and_masks_round_trip() -> None:
-    rng = np.random.default_rng(5)
-    for size in (1, 7, 8, 9, 1000):
-        mask = rng.random(size) < 0.3
-        bits = mask_bits(mask)
-        assert bits == sum(1 << d for d in np.flatnonzero(mask).tolist())
-        assert bits_mask(bits, size).tolist() == mask.tolist()

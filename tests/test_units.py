@@ -7,6 +7,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from indexer.analysis import TermSpans, french_analyzer
+from search_app import docsets
 from search_app.facets import apply_filters, normalise_selection
 from search_app.highlight import explain, find_matches, lead, mark_all, snippet
 from search_app.params import BadParameter, parse_search_args
@@ -56,10 +57,12 @@ def test_selected_values_become_keys_accent_and_case_insensitively_once_each():
 
 
 def test_filters_intersect_every_facet_but_the_one_being_counted():
-    filters = {"country": 0b0110, "region": 0b0011, "status": None}
-    assert apply_filters(0b1111, filters) == 0b0010
-    assert apply_filters(0b1111, filters, skip="country") == 0b0011  # disjunctive counts for « country »
-    assert apply_filters(0b1111, {"status": None}) == 0b1111
+    every = docsets.everything(4)
+    filters = {"country": docsets.of([1, 2], 4), "region": docsets.of([0, 1], 4), "status": None}
+    assert apply_filters(every, filters).tolist() == [False, True, False, False]
+    # disjunctive counts for « country »: its own filter is left out
+    assert apply_filters(every, filters, skip="country").tolist() == [True, True, False, False]
+    assert apply_filters(every, {"status": None}).tolist() == [True] * 4
 
 
 # --- highlighting -------------------------------------------------------------------------------
