@@ -298,7 +298,7 @@ def _write_verified_manifest(staging: Path) -> None:
     try:
         verify_generation(staging)
     except GenerationDamaged as damage:
-        raise BuildError(f"vérification : {damage} (relu après écriture)") from damage
+        raise BuildError(f"vérification : {damage} (relu après écriture)") from damage
 
 
 def _same_fingerprint(root: Path, live: str, corpus_fingerprint: str) -> bool:

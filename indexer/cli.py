@@ -148,7 +148,7 @@ def _check_index(root: Path) -> int:
         live: str | None = pointed_generation(root)
     except IndexUnavailable as error:
         live = None
-        print(f"Erreur : {error.full()}", file=sys.stderr)
+        print(f"Erreur : {error.full()}", file=sys.stderr)
     names = generation_names(root)
     damaged = live is None
     for name in reversed(names):
@@ -157,7 +157,7 @@ def _check_index(root: Path) -> int:
             manifest = verify_generation(root / name)
         except GenerationDamaged as damage:
             damaged = True
-            print(f"{name}  {role}  ENDOMMAGÉE : {root / name / damage.file} : {damage.problem}", file=sys.stderr)
+            print(f"{name}  {role}  ENDOMMAGÉE : {root / name / damage.file} : {damage.problem}", file=sys.stderr)
             flag_damage(root / name)
         else:
             print(f"{name}  {role}  intacte ({len(manifest.files)} fichiers vérifiés)")
@@ -197,7 +197,7 @@ def _build(args: argparse.Namespace) -> int:
     except OSError as error:
         return _storage_error(error, root, served)
     if result.repaired:
-        print(f"réparation : {result.repaired} ; index reconstruit")
+        print(f"réparation : {result.repaired} ; index reconstruit")
     if result.skipped:
         print(f"corpus inchangé : {result.generation} reste en service ({result.documents} documents)")
     else:
@@ -299,10 +299,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Erreur : {error.full()}", file=sys.stderr)
         return 2
     except PublishError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        print(f"Erreur : {error}", file=sys.stderr)
         if "déjà basculées" not in str(error):
             print("Aucune réplique n’a changé de génération.", file=sys.stderr)
         return 2
     except (BuildError, SourceFormatError, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a build stops through stop_on_signals; the other commands land here
+        print(f"{args.command} interrompu (Ctrl-C).", file=sys.stderr)
+        return 130

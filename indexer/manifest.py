@@ -34,7 +34,7 @@ class GenerationDamaged(Exception):
     """
 
     def __init__(self, file: str, problem: str, lasting: bool = True) -> None:
-        super().__init__(f"{file} : {problem}")
+        super().__init__(f"{file} : {problem}")
         self.file, self.problem, self.lasting = file, problem, lasting
 
     @property

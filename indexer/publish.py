@@ -49,9 +49,9 @@ def _verified_source(source_root: Path) -> str:
         name = pointed_generation(source_root)
         verify_generation(source_root / name)
     except IndexUnavailable as error:
-        raise PublishError(f"rien à publier : {error.full()}") from error
+        raise PublishError(f"rien à publier : {error.full()}") from error
     except GenerationDamaged as damage:
-        raise PublishError(f"la génération source est endommagée : {damage}") from damage
+        raise PublishError(f"la génération source est endommagée : {damage}") from damage
     return name
 
 
@@ -69,7 +69,7 @@ def _copy_to(source: Path, replica: Path, name: str) -> bool:
         try:
             verify_generation(staging)
         except GenerationDamaged as damage:
-            raise PublishError(f"copie vers {replica} altérée : {damage}") from damage
+            raise PublishError(f"copie vers {replica} altérée : {damage}") from damage
     return True
 
 
@@ -103,8 +103,8 @@ def publish(source_root: Path, replicas: list[Path], report: Report | None = Non
                 locks.enter_context(build_lock(replica))
                 copied[replica] = _copy_to(source_root / name, replica, name)
             except OSError as error:
-                raise PublishError(f"copie vers {replica} impossible : {error}") from error
-            say(f"{replica} : {name} {'copiée et vérifiée' if copied[replica] else 'déjà présente, vérifiée'}")
+                raise PublishError(f"copie vers {replica} impossible : {error}") from error
+            say(f"{replica} : {name} {'copiée et vérifiée' if copied[replica] else 'déjà présente, vérifiée'}")
         previous = {replica: current_generation_name(replica) for replica in copied}  # kept for the fallback
         _switch_all(list(copied), name)
         for replica, live in previous.items():

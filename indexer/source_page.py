@@ -169,7 +169,7 @@ def derive_name(description: list[str]) -> tuple[str, str]:
             continue
         if kind == "acronym":
             phrase = match.group(1)
-            name = f"{match['acronym']} : {phrase[0].upper()}{phrase[1:]}"
+            name = f"{match['acronym']}\u00a0: {phrase[0].upper()}{phrase[1:]}"
             return name, match["acronym"]
         if kind == "aim":
             return f"Projet pour la {match['aim']}", " ".join(match["aim"].split()[:2])

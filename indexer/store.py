@@ -104,7 +104,7 @@ def pointed_generation(root: Path) -> str:
     except FileNotFoundError as error:
         if generation_names(root):
             raise IndexUnavailable(f"pointeur {POINTER_NAME} absent", f"{pointer} absent") from error
-        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}") from error
+        raise IndexUnavailable("aucun index construit (lancez « make index »)", f"dossier {root}") from error
     except IsADirectoryError as error:
         raise IndexUnavailable(f"pointeur {POINTER_NAME} invalide (c’est un dossier)", str(pointer)) from error
     except OSError as error:

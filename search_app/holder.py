@@ -95,10 +95,10 @@ def _directory_stamps(path: Path) -> Stamps:
 def _damaged(name: str, path: Path, damage: GenerationDamaged, cause: str = "") -> IndexUnavailable:
     """The public reason (no path) and the operator's detail for damaged generation files."""
     if damage.no_manifest:
-        reason = f"index « {name} » sans manifeste (construit par une version précédente : lancez « make index »)"
+        reason = f"index « {name} » sans manifeste (construit par une version précédente : lancez « make index »)"
     else:
-        reason = f"index « {name} » endommagé"
-    return IndexUnavailable(reason, f"{path / damage.file} : {damage.problem}{cause}")
+        reason = f"index « {name} » endommagé"
+    return IndexUnavailable(reason, f"{path / damage.file} : {damage.problem}{cause}")
 
 
 class IndexHolder:
@@ -180,11 +180,11 @@ class IndexHolder:
                 problems.append(error)
                 continue
             if serving.fallback_reason:
-                log.warning("génération %s servie à la place : %s", name, "; ".join(p.full() for p in problems))
+                log.warning("génération %s servie à la place : %s", name, "; ".join(p.full() for p in problems))
             self._replace(serving)
             return serving
         self._replace(None)
-        first = problems[0] if problems else IndexUnavailable("aucun index construit (lancez « make index »)")
+        first = problems[0] if problems else IndexUnavailable("aucun index construit (lancez « make index »)")
         reason = str(first) if pointed is None else f"{first} et aucune génération précédente intacte"
         self._error = IndexUnavailable(reason, "; ".join(p.full() for p in problems))
         raise self._error
@@ -269,7 +269,7 @@ class IndexHolder:
                 lasting = damage.lasting
             flag_damage(path)
             self._rejected[serving.state.name] = _Rejection(rejection, _directory_stamps(path), self._clock(), lasting)
-            log.error("génération %s retirée du service : %s", serving.state.name, rejection.full())
+            log.error("génération %s retirée du service : %s", serving.state.name, rejection.full())
             self._replace(None)
             self._pointer_stamp = None  # choose again on the next request
             return rejection

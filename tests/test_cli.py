@@ -17,6 +17,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 import indexer.build
+import indexer.cli
 import indexer.documents
 from indexer.analysis import TermSpans, query_positions
 from indexer.analyze import index_terms, index_tokens, open_analyzer, query_terms, query_tokens
@@ -400,7 +401,7 @@ def test_check_index_names_the_damaged_file_and_exits_2(tmp_path: Path, capsys):
         handle.write(b"\0" * 8 if handle.read(8) != b"\0" * 8 else b"\1" * 8)
     code, out, err = run(capsys, "check", "--index", index)
     assert code == 2
-    assert f"{live.name}  en service  ENDOMMAGÉE : {segment} : contenu altéré" in err
+    assert f"{live.name}  en service  ENDOMMAGÉE : {segment} : contenu altéré" in err
     assert "précédente  intacte" in out and "Traceback" not in err
 
 
@@ -411,3 +412,13 @@ def test_check_index_with_a_garbage_pointer_exits_2(tmp_path: Path, capsys):
     capsys.readouterr()
     code, out, err = run(capsys, "check", "--index", index)
     assert code == 2 and "pointeur CURRENT invalide" in err and "intacte" in out
+
+
+def test_ctrl_c_in_a_command_is_a_message_and_exit_130(monkeypatch: pytest.MonkeyPatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(indexer.cli.COMMANDS, "check", interrupted)
+    code, out, err = run(capsys, "check", "--corpus", CORPUS_DIR)
+    assert code == 130
+    assert err == "check interrompu (Ctrl-C).\n" and "Traceback" not in out + err

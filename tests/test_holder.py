@@ -89,7 +89,7 @@ def test_a_damaged_generation_gives_way_to_the_previous_one_and_is_closed(root: 
     _damage(_segment(root, live))
     serving = holder.serving()
     assert serving.state.name == previous and serving.pointed == live and serving.is_fallback
-    assert serving.fallback_reason == f"index « {live} » endommagé"
+    assert serving.fallback_reason == f"index « {live} » endommagé"
     assert serving.state.searcher().document_number(id="afghanistan-rada") is not None
     clock.now += holder_module.RETIRE_SECONDS
     holder.current()
@@ -107,7 +107,7 @@ def test_without_an_intact_generation_the_reason_says_so(root: Path) -> None:
     _damage(_segment(root, live))
     with pytest.raises(IndexUnavailable) as raised:
         IndexHolder(root).current()
-    assert str(raised.value) == f"index « {live} » endommagé et aucune génération précédente intacte"
+    assert str(raised.value) == f"index « {live} » endommagé et aucune génération précédente intacte"
     assert ".seg" in raised.value.detail, "the operator's detail names the damaged file"
 
 
@@ -187,7 +187,7 @@ def test_an_unlisted_table_of_contents_is_damage(root: Path) -> None:
     (root / live / "_MAIN_9.toc").write_bytes(b"garbage")
     with pytest.raises(IndexUnavailable) as raised:
         IndexHolder(root).current()
-    assert "_MAIN_9.toc : fichier absent du manifeste" in raised.value.detail
+    assert "_MAIN_9.toc : fichier absent du manifeste" in raised.value.detail
 
 
 def test_retiring_from_many_threads_never_fails(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +231,7 @@ def test_an_error_while_searching_re_verifies_the_files(root: Path) -> None:
     assert holder.verify_after_error(KeyError("bug")) is None, "at most one re-verification per interval"
     clock.now += holder_module.REVERIFY_SECONDS
     rejection = holder.verify_after_error(KeyError("bug"))
-    assert rejection is not None and str(rejection) == f"index « {live} » endommagé"
+    assert rejection is not None and str(rejection) == f"index « {live} » endommagé"
     assert holder.current().name == previous and holder.serving().is_fallback
 
 

@@ -91,8 +91,8 @@ def test_the_command_line_reports_each_replica(source: Path, tmp_path: Path, cap
     name = pointed_generation(source)
     assert code == 0
     assert out == [
-        f"{tmp_path / 'a'} : {name} copiée et vérifiée",
-        f"{tmp_path / 'b'} : {name} copiée et vérifiée",
+        f"{tmp_path / 'a'}\u00a0: {name} copiée et vérifiée",
+        f"{tmp_path / 'b'}\u00a0: {name} copiée et vérifiée",
         f"{name} en service sur 2 réplique(s)",
     ]
 

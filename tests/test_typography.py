@@ -3,10 +3,14 @@ no-break space."""
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+
+from tests.paths import ROOT
 
 #: A letter, digit, closing bracket or guillemet, an ordinary space, then high punctuation.
 ORDINARY_SPACE_BEFORE = re.compile(r"[\w»)\]] [:;?!](?=\s|$)|« | »")
@@ -71,3 +75,45 @@ def test_api_notices_follow_the_rule_too(client, url: str):
 def test_api_errors_follow_the_rule_too(client, url: str):
     error = client.get(url).get_json()["error"]
     assert "«\u00a0" in error and not ORDINARY_SPACE_BEFORE.search(error), error
+
+
+#: SQL text among the literals: its ``?`` are placeholders, not French punctuation.
+SQL = re.compile(r"\b(SELECT|ATTACH DATABASE|INSERT INTO|GROUP BY)\b")
+#: A literal that closes on a replacement field, then an ordinary space and high punctuation (f"{x} : ").
+FIELD_THEN_ORDINARY_SPACE = re.compile(r"\} [:;?!](?=\s|$)")
+
+
+def _messages(path: Path) -> list[tuple[int, str]]:
+    """Every string literal of a module (f-string parts included) but its docstrings, with its line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def _source_lines(path: Path) -> list[tuple[int, str]]:
+    return list(enumerate(path.read_text(encoding="utf-8").splitlines(), start=1))
+
+
+@pytest.mark.parametrize("package", ["indexer", "search_app"])
+def test_messages_in_the_code_follow_the_rule(package: str):
+    """CLI output, log lines, /healthz reasons and errors: what pages alone would not show."""
+    offending = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for line, text in _messages(path):
+            if not SQL.search(text) and ORDINARY_SPACE_BEFORE.search(text):
+                offending.append(f"{path.relative_to(ROOT)}:{line}: {text.strip()[:60]!r}")
+        for line, text in _source_lines(path):
+            if 'f"' in text and FIELD_THEN_ORDINARY_SPACE.search(text):
+                offending.append(f"{path.relative_to(ROOT)}:{line}: {text.strip()[:60]!r}")
+    assert not offending, offending

@@ -129,7 +129,7 @@ def test_without_a_previous_generation_every_route_says_503(pristine: Path, tmp_
     _damage(segment, segment.stat().st_size // 3)
     health = client.get("/healthz")
     assert health.status_code == 503
-    assert json_of(health)["error"] == f"index « {live} » endommagé et aucune génération précédente intacte"
+    assert json_of(health)["error"] == f"index « {live} » endommagé et aucune génération précédente intacte"
     for route in ROUTES:
         response = client.get(route)
         assert response.status_code == 503, route

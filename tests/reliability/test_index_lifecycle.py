@@ -179,7 +179,7 @@ def test_unreadable_index_then_rebuild(index_copy: Path, records: Path, kind: st
     # a pointer that is a directory is moved aside, not removed.
     result = run_indexer("build", "--corpus", records, "--index", index_copy)
     assert result.returncode == 0, result.stderr
-    assert "réparation : " in result.stdout and "index reconstruit" in result.stdout, result.stdout
+    assert "réparation : " in result.stdout and "index reconstruit" in result.stdout, result.stdout
     assert_recovers(prod_client)
 
 
@@ -197,7 +197,7 @@ def test_a_bad_pointer_serves_the_newest_intact_generation_until_a_build_repairs
     }
     assert prod_client.get("/api/search", query_string={"q": "migrants"}).status_code == 200
     result = run_indexer("build", "--corpus", records, "--index", index_copy)
-    assert result.returncode == 0 and f"réparation : {reason}" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and f"réparation : {reason}" in result.stdout, result.stdout + result.stderr
     assert wait_for(lambda: json_of(prod_client.get("/healthz"))["fallback"] is False, timeout=RECOVERY_SECONDS)
     if kind == "pointer-is-a-directory":
         assert len(list(index_copy.glob(f"{POINTER_NAME}.dossier-*"))) == 1, "moved aside, not removed"
