@@ -19,6 +19,7 @@ from indexer.corpus import CorpusError
 from indexer.geography import codes_file_for
 from indexer.importer import import_page
 from indexer.manifest import GenerationDamaged, flag_damage, verify_generation
+from indexer.parallel import WorkerDied
 from indexer.processes import BuildInterrupted, stop_on_signals
 from indexer.publish import PublishError, publish
 from indexer.schema import FACET_TABLE
@@ -303,7 +304,7 @@ def _run(args: argparse.Namespace) -> int:
         if "déjà basculées" not in str(error):
             print("Aucune réplique n’a changé de génération.", file=sys.stderr)
         return 2
-    except (BuildError, SourceFormatError, OSError) as error:
+    except (BuildError, SourceFormatError, WorkerDied, OSError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # a build stops through stop_on_signals; the other commands land here

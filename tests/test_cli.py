@@ -19,6 +19,7 @@ from whoosh import index as whoosh_index
 import indexer.build
 import indexer.cli
 import indexer.documents
+import indexer.parallel
 from indexer.analysis import TermSpans, query_positions
 from indexer.analyze import index_terms, index_tokens, open_analyzer, query_terms, query_tokens
 from indexer.cli import main
@@ -422,3 +423,28 @@ def test_ctrl_c_in_a_command_is_a_message_and_exit_130(monkeypatch: pytest.Monke
     code, out, err = run(capsys, "check", "--corpus", CORPUS_DIR)
     assert code == 130
     assert err == "check interrompu (Ctrl-C).\n" and "Traceback" not in out + err
+
+
+def test_a_build_whose_worker_is_killed_fails_at_once_and_leaves_the_live_index(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    """What the kernel's out-of-memory killer does to a worker writing a segment."""
+    index = tmp_path / "index"
+    assert run(capsys, *build_args(index))[0] == 0
+    live = current_generation_name(index)
+    monkeypatch.setattr(indexer.parallel, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(indexer.parallel, "workers", lambda: 2)
+    original = indexer.documents.document_for
+    parent = os.getpid()
+
+    def killed_in_a_worker(programme, record=None):  # documents are made by the segment writers
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(programme, record)
+
+    monkeypatch.setattr(indexer.documents, "document_for", killed_in_a_worker)
+    code, _, err = run(capsys, *build_args(index, "--force"))
+    assert code == 2 and "Traceback" not in err
+    assert "a été tué par SIGKILL (mémoire épuisée\u00a0?)\u00a0; son lot est perdu" in err, err
+    assert current_generation_name(index) == live and not list(index.glob(".building-*"))
+    assert (index / LOCK_NAME).read_text() == ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import time
 
 import pytest
@@ -78,3 +81,29 @@ def test_a_failure_stops_the_other_workers_at_once(monkeypatch):
     with pytest.raises(ValueError, match="chunk 0"):
         parallel.map_chunks(_fail_fast_or_sleep, list(range(5000)))
     assert time.monotonic() - started < 20
+
+
+def _killed_or_sleep(chunk):
+    if chunk[0] == 0:
+        os.kill(os.getpid(), signal.SIGKILL)  # what the out-of-memory killer does
+    time.sleep(60)
+    return len(chunk)
+
+
+def test_a_killed_worker_fails_the_map_at_once_instead_of_hanging(monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    started = time.monotonic()
+    with pytest.raises(parallel.WorkerDied, match=r"a été tué par SIGKILL \(mémoire épuisée\u00a0\?\)"):
+        parallel.map_chunks(_killed_or_sleep, list(range(5000)))
+    assert time.monotonic() - started < 20
+    assert not multiprocessing.active_children()  # the sleeping worker was stopped too
+
+
+def _unpicklable(chunk):
+    return lambda: chunk
+
+
+def test_a_result_that_cannot_cross_the_pipe_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    with pytest.raises(RuntimeError, match="résultat intransmissible"):
+        parallel.map_chunks(_unpicklable, list(range(5000)))
