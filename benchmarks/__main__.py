@@ -11,7 +11,7 @@ from benchmarks.runner import Config, run
 
 QUICK_SIZES = (200,)
 #: Parts that run alone (``--only``), keeping the rest of an existing report.
-PARTS = ("http-front",)
+PARTS = ("http-front", "analytics")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -38,12 +38,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn + wrk measurement")
     parser.add_argument("--no-http-front", action="store_true", help="skip the nginx + gunicorn + wrk -c64 target")
     parser.add_argument(
-        "--only", choices=PARTS, help="run this part alone, kept with the rest of report.json (http-front: ~1 min)"
+        "--only", choices=PARTS,
+        help="run this part alone, kept with the rest of report.json (http-front: ~1 min, analytics: ~4 min)",
     )
     parser.add_argument("--http-duration", type=int, default=10, help="seconds of each wrk run (default: %(default)s)")
     parser.add_argument("--no-analytics", action="store_true", help="skip the searches under analytics faults")
-    parser.add_argument("--analytics-searches", type=int, default=3000,
-                        help="timed searches per analytics store, healthy and faulty (default: %(default)s)")
+    parser.add_argument("--analytics-rounds", type=int, default=250,
+                        help="interleaved rounds of searches per analytics mode (default: %(default)s)")
+    parser.add_argument("--analytics-sessions", type=int, default=5,
+                        help="those rounds are split into sessions, fresh processes each (default: %(default)s)")
     parser.add_argument("--in-process", action="store_true", help="build and query in this process (no isolation)")
     parser.add_argument("--keep-indexes", action="store_true", help="keep var/bench/index-*/ after measuring")
     parser.add_argument("--merge", action="store_true", help="keep the sizes already in report.json")
@@ -60,7 +63,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         http_front=not args.no_http_front,
         http_duration=args.http_duration,
         analytics=not args.no_analytics,
-        analytics_searches=args.analytics_searches,
+        analytics_rounds=args.analytics_rounds,
+        analytics_sessions=args.analytics_sessions,
         isolate=not args.in_process,
         keep_indexes=args.keep_indexes,
         merge=args.merge,
@@ -69,10 +73,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
         config.out_dir = args.out
     if args.quick:
         config.sizes, config.rounds, config.max_queries, config.http_duration = QUICK_SIZES, 1, 30, 2
-        config.analytics_searches = min(config.analytics_searches, 300)
+        config.analytics_rounds, config.analytics_sessions = 10, 2
     if args.only == "http-front":
         config.sizes, config.http, config.http_front, config.merge = (), False, True, True
         config.analytics = False
+    if args.only == "analytics":
+        config.sizes, config.http, config.http_front, config.merge = (), False, False, True
     return config
 
 

@@ -44,7 +44,8 @@ class Config:
     http_front: bool = True  # issue 13's target through nginx + gunicorn (benchmarks/http_front.py)
     http_duration: int = 10
     analytics: bool = True  # searches under analytics faults (benchmarks/analytics_bench.py)
-    analytics_searches: int = 3000
+    analytics_rounds: int = 250  # per mode (cached, uncached), benchmarks/analytics_bench.py
+    analytics_sessions: int = 5
     isolate: bool = True
     keep_indexes: bool = False
     merge: bool = False
@@ -177,7 +178,8 @@ def run(config: Config) -> dict:
         reason = http_front_unavailable_reason()
         _http_part(report, "http_front_skipped", reason, lambda: run_http_front(*_http_args(config)))
     if config.analytics:
-        report["analytics_faults"] = run_analytics_faults(config.out_dir, config.seed, config.analytics_searches)
+        report["analytics_faults"] = run_analytics_faults(
+            config.out_dir, config.seed, config.analytics_rounds, config.analytics_sessions)
     report.setdefault("query_count", 0)
     report["run_seconds"] = time.monotonic() - started
     json_path, md_path = write_report(report, config.out_dir)

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import parse_args
-from benchmarks.analytics_bench import SCENARIOS, measure_faults
+from benchmarks.analytics_bench import SCENARIOS, Mode, measure_faults
 from benchmarks.engines import available
 from benchmarks.http_bench import parse_wrk, search_paths
 from benchmarks.http_front import API_RATE, front_keys, http_front_unavailable_reason
+from benchmarks.paired import round_ratios, summarise
 from benchmarks.queries import BenchQuery
 from benchmarks.report import HTTP_KEYS, ROW_KEYS, front_targets, markdown, ratios
 from benchmarks.runner import Config, run, subsample
@@ -47,7 +48,8 @@ def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
         max_queries=10,
         http=http,
         http_duration=1,
-        analytics_searches=30,
+        analytics_rounds=2,
+        analytics_sessions=1,
         isolate=False,
     )
     report = run(config)
@@ -64,7 +66,8 @@ def test_smoke_run_writes_every_key(tmp_path: Path) -> None:
     for key in HTTP_KEYS:
         assert key in saved
         assert _is_number(saved[key]) if http else saved[key] is None
-    assert set(saved["ratios"]["analytics_faults"]) == set(SCENARIOS) - {"healthy"}
+    for faults in saved["ratios"]["analytics_faults"].values():  # per mode: cached, uncached
+        assert set(faults) == set(SCENARIOS) - {"healthy"}
     machine = saved["machine"]
     assert _is_number(machine["cores"]) and machine["python"] and machine["packages"]["whoosh3"]
     summary = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -107,16 +110,40 @@ Requests/sec:   1000.50
 
 def test_searches_under_analytics_faults_are_measured_with_each_fault_met(index_root: Path, tmp_path: Path) -> None:
     fast = {"ANALYTICS_RETRY_S": 0.01, "ANALYTICS_RETRY_MAX_S": 0.05, "ANALYTICS_BUSY_TIMEOUT_S": 0.05}
-    results = measure_faults(index_root, search_paths(1)[:10], tmp_path, searches=20, rounds=2, app_config=fast)
-    assert results["writer_threads"] == results["apps"] == len(SCENARIOS)
+    modes = {"uncached": Mode({"SEARCH_CACHE_SIZE": 0}, 10)}
+    results = measure_faults(index_root, search_paths(1)[:10], tmp_path, rounds=2, sessions=2, app_config=fast,
+                             modes=modes)
+    assert (results["rounds"], results["sessions"], results["apps"]) == (2, 2, len(SCENARIOS))
+    rows = results["modes"]["uncached"]["stores"]
     for name in SCENARIOS:
-        row = results[name]
-        assert row["searches"] == 20 and row["non_200"] == 0 and _is_number(row["median_ratio"])
+        row = rows[name]
+        assert row["searches"] == 20 and row["non_200"] == 0 and row["writer_threads"] == 1
+        ratio = row["median_ratio"]
+        assert ratio["rounds"] == len(ratio["per_session"]) == 2 and ratio["low"] <= ratio["median"] <= ratio["high"]
+        assert _is_number(row["cpu_ratio"]["median"]) and _is_number(row["wall_per_cpu"])
         assert _is_number(row["written_within_s"])  # every fault taken away: every waiting event written
-    assert [results[name]["warnings"] for name in ("healthy", "corrupt", "unwritable", "backlog")] == [0, 1, 1, 1]
-    assert results["locked"]["warnings"] <= 1
-    assert results["backlog"]["events_dropped"] > 0 and results["unwritable"]["writer_failing"]
-    assert list(tmp_path.glob("corrupt/analytics.sqlite3.corrupt-*"))
+    assert rows["healthy"]["median_ratio"]["median"] == 1
+    assert [rows[name]["warnings"] for name in ("healthy", "corrupt", "unwritable", "backlog")] == [0, 1, 1, 1]
+    assert rows["locked"]["warnings"] <= 1
+    assert rows["unwritable"]["warnings_after_repair"] == 2  # the failure, then « writing resumed »
+    assert rows["backlog"]["events_dropped"] > 0 and rows["unwritable"]["writer_failing"]
+    assert len(list(tmp_path.glob("uncached/session-*/corrupt/analytics.sqlite3.corrupt-*"))) == 2
+    assert all(rows[name]["fault_met"] for name in SCENARIOS)
+
+
+def test_paired_ratios_and_their_interval() -> None:
+    ratios = round_ratios([[2.0, 2.2, 9.0], [1.0, 1.1, 1.2]], [[2.0, 2.0, 2.0], [1.0, 1.0, 1.0]])
+    assert ratios == pytest.approx([1.1, 1.1])
+    summary = summarise([[1.0, 1.02, 0.98, 1.01, 0.99] * 2, [1.0, 1.02, 0.98, 1.01, 0.99] * 2])
+    assert summary.median == 1.0 and summary.rounds == 20 and summary.per_session == (1.0, 1.0)
+    assert 0.98 <= summary.low <= 1.0 <= summary.high <= 1.02
+
+
+def test_only_analytics_runs_that_part_and_keeps_the_report() -> None:
+    config = parse_args(["--only", "analytics", "--analytics-rounds", "40"])
+    assert (config.sizes, config.http, config.http_front, config.analytics, config.merge) == ((), False, False,
+                                                                                              True, True)
+    assert config.analytics_rounds == 40
 
 
 def _wrk_figures(rps: float, p99: float, errors: float = 0.0) -> dict[str, float]:
