@@ -15,6 +15,7 @@ from indexer.schema import FACET_TABLE, FIELD_LABELS
 from search_app.detail import ProgrammeDetail
 from search_app.facets import FACETS
 from search_app.search import SearchPage
+from search_app.state_urls import StateUrls
 from search_app.suggest import Completion
 
 #: Facet -> its French name (headings, chips), from the schema's table.
@@ -77,12 +78,13 @@ def search_url(
     text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1, endpoint: str = "views.search"
 ) -> str:
     """The URL of a results page, or of the same search in the API (only non-default parameters)."""
-    return url_for(endpoint, **state_params(text, selected, sort, page))
+    return StateUrls(endpoint).url(state_params(text, selected, sort, page))
 
 
 def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, list[FacetLink]]:
     """Every facet value with its count and the URL (of the results page, or of ``endpoint``) toggling it."""
     selected = selected_values(page)
+    urls = StateUrls(endpoint)
     links: dict[str, list[FacetLink]] = {}
     for facet in FACETS:
         links[facet] = []
@@ -90,7 +92,7 @@ def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, l
             values = (
                 [v for v in selected[facet] if v != count.value] if count.selected else [*selected[facet], count.value]
             )
-            url = search_url(page.request.text, {**selected, facet: values}, page.request.sort, endpoint=endpoint)
+            url = urls.url(state_params(page.request.text, {**selected, facet: values}, page.request.sort))
             link = FacetLink(count.value, count.value, count.count, count.selected, url, count.matching)
             links[facet].append(link)
         links[facet].sort(key=lambda link: not link.selected)  # selected first, each part in count order
@@ -100,11 +102,13 @@ def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, l
 def chips(page: SearchPage) -> list[Chip]:
     """Selected filters with the URL that removes each one."""
     selected = selected_values(page)
+    urls = StateUrls("views.search")
     result = []
     for facet in FACETS:
         for value in selected[facet]:
             rest = {**selected, facet: [v for v in selected[facet] if v != value]}
-            result.append(Chip(FACET_LABELS[facet], value, search_url(page.request.text, rest, page.request.sort)))
+            url = urls.url(state_params(page.request.text, rest, page.request.sort))
+            result.append(Chip(FACET_LABELS[facet], value, url))
     return result
 
 
@@ -173,7 +177,7 @@ def programme_url(programme_id: str, text: str, page: SearchPage | None = None) 
     """A programme's detail page, carrying the query (to highlight it) and, from a results
     page, its filters and sort (so that « retour aux résultats » returns to the same results)."""
     params = state_params(text, selected_values(page), page.request.sort) if page else state_params(text, {})
-    return url_for("views.programme", programme_id=programme_id, **params)
+    return StateUrls("views.programme", programme_id=programme_id).url(params)
 
 
 def programme_count(count: int) -> str:
