@@ -106,6 +106,8 @@ def find_matches(spans_of: Spans, text: str, terms: QueryTerms) -> list[Match]:
 def matches_in(text: str, tokens: Tokens, terms: QueryTerms) -> list[Match]:
     """:func:`find_matches` over the tokens of ``text`` already analysed: only the query's terms are
     looked up, not every token."""
+    if not terms.prefixes and not terms.phrases and terms.terms.keys().isdisjoint(tokens.where):
+        return []  # most texts of a hit, most names: nothing to mark
     every = tokens.tokens
     spans = [Match(every[i][1], every[i][2], typed) for i, typed in _term_matches(tokens, text, terms)]
     if terms.phrases:
