@@ -216,7 +216,7 @@ def _quoted(text: str, words: _Words, windows: list[tuple[int, int]], matches: l
     runs = [_marked(text, words.starts[first], words.ends[last - 1], matches) for first, last in windows]
     prefix = ELLIPSIS + " " if windows[0][0] > 0 else ""
     suffix = " " + ELLIPSIS if windows[-1][1] < len(words.ends) else ""
-    return Markup("%s%s%s") % (prefix, Markup(" " + ELLIPSIS + " ").join(runs), suffix)
+    return Markup(prefix + f" {ELLIPSIS} ".join(runs) + suffix)  # runs are escaped; « … » needs no escaping
 
 
 def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:

@@ -366,7 +366,7 @@ def _hit(shown: ShownProgramme, score: float | None, terms: QueryTerms) -> Hit:
             snippets[fieldname] = marked
     if not snippets:
         snippets["description"] = shown.lead
-    names = zip(programme.countries, shown.country_tokens, strict=True)
+    names = zip(programme.countries, shown.country_tokens, shown.countries_escaped, strict=True)
     return Hit(
         id=programme.id,
         title=programme.title,
@@ -376,10 +376,12 @@ def _hit(shown: ShownProgramme, score: float | None, terms: QueryTerms) -> Hit:
         score=round(score, 4) if score is not None else None,
         snippets=snippets,
         matched=highlight.explanation({f: found[f] for f in EXPLAIN_FIELDS}),
-        region_marked=_marked_name(programme.region, shown.region_tokens, terms),
-        countries_marked=tuple(_marked_name(name, tokens, terms) for name, tokens in names),
+        region_marked=_marked_name(programme.region, shown.region_tokens, shown.region_escaped, terms),
+        countries_marked=tuple(_marked_name(*name, terms) for name in names),
     )
 
 
-def _marked_name(name: str, tokens: highlight.Tokens, terms: QueryTerms) -> Markup:
-    return highlight.marked_all(name, highlight.matches_in(name, tokens, terms))
+def _marked_name(name: str, tokens: highlight.Tokens, escaped: Markup, terms: QueryTerms) -> Markup:
+    """A region or country name with the words the query matched marked (``escaped`` when none)."""
+    matches = highlight.matches_in(name, tokens, terms)
+    return highlight.marked_all(name, matches) if matches else escaped

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from indexer.records import Programme
 from indexer.schema import FIELD_TABLE
@@ -35,6 +35,9 @@ class ShownProgramme:
     tokens: dict[str, Tokens]
     region_tokens: Tokens
     country_tokens: tuple[Tokens, ...]
+    #: The region and each country escaped, as shown when the query matched nothing in them.
+    region_escaped: Markup
+    countries_escaped: tuple[Markup, ...]
     #: The escaped start of the description, the snippet when nothing matched.
     lead: Markup
 
@@ -50,6 +53,8 @@ class ShownProgramme:
             {name: Tokens.of(spans, text) for name, text in texts.items()},
             Tokens.of(spans, programme.region),
             tuple(Tokens.of(spans, name) for name in programme.countries),
+            escape(programme.region),
+            tuple(escape(name) for name in programme.countries),
             highlight.lead(texts["description"]),
         )
 
