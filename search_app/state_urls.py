@@ -29,13 +29,19 @@ class StateUrls:
 
     def url(self, params: Mapping[str, object]) -> str:
         """What ``url_for(endpoint, **path_values, **params)`` gives (a list value repeats its parameter)."""
-        pairs: list[str] = []
-        for name, value in params.items():
-            if isinstance(value, list | tuple | set):
-                pairs += [_pair(name, item) for item in value if item is not None]
-            elif value is not None:
-                pairs.append(_pair(name, value))
+        pairs = encoded_pairs(params)
         return f"{self.base}?{'&'.join(pairs)}" if pairs else self.base
+
+
+def encoded_pairs(params: Mapping[str, object]) -> list[str]:
+    """``name=value`` for each parameter value, encoded, in the order ``url_for`` gives them."""
+    pairs: list[str] = []
+    for name, value in params.items():
+        if isinstance(value, list | tuple | set):
+            pairs += [_pair(name, item) for item in value if item is not None]
+        elif value is not None:
+            pairs.append(_pair(name, value))
+    return pairs
 
 
 def _pair(name: str, value: object) -> str:

@@ -7,6 +7,9 @@ from flask import url_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search_app.facets import FACETS
+from search_app.presenters import facet_links, selected_values, state_params
+from search_app.search import SearchRequest
 from search_app.state_urls import StateUrls
 
 HOSTILE = ["", " ", "l’OIM & <b>", "a+b=c&d", "100 %", "%20", "é\u00a0:", "#frag?x=1", "/chemin;x", "🙂"]
@@ -44,3 +47,30 @@ def test_a_path_value_is_built_by_url_for(app):
 def test_any_values_give_url_for_s_url(app, params):
     with app.test_request_context("/"):
         assert StateUrls("api.search").url(params) == url_for("api.search", **params)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"q": "migrants"},
+        {"q": "l’OIM & co", "country": ["Mali", "Niger"], "sort": "title"},
+        {"country": ["Côte d’Ivoire"], "status": ["En cours"], "region": ["Asie et Pacifique"]},
+        {"q": "retour", "theme": ["Données migratoires"], "country": ["Atlantide"]},
+    ],
+)
+@pytest.mark.parametrize("endpoint", ["views.search", "api.search"])
+def test_facet_toggles_are_search_url_s_urls(app, endpoint, args):
+    """Each toggle URL is url_for's URL of the state with that value added (last) or removed."""
+    filters = {facet: tuple(args.get(facet, ())) for facet in FACETS if args.get(facet)}
+    request = SearchRequest(text=args.get("q", ""), filters=filters, sort=args.get("sort", "relevance"))
+    with app.test_request_context("/"):
+        page = app.extensions["search_service"].search(request)
+        selected = selected_values(page)
+        links = facet_links(page, endpoint)
+        assert any(link.selected for facet in FACETS for link in links[facet]) == bool(filters)
+        for facet in FACETS:
+            for link in links[facet]:
+                rest = [v for v in selected[facet] if v != link.value]
+                values = rest if link.selected else [*selected[facet], link.value]
+                expected = url_for(endpoint, **state_params(request.text, {**selected, facet: values}, request.sort))
+                assert link.toggle_url == expected
