@@ -63,8 +63,18 @@ def fold(text: str) -> str:
     >>> fold("Réintégration d’Œuvre")
     "reintegration d'oeuvre"
     """
+    return _fold_short(text) if len(text) <= FOLD_CACHED_CHARS else _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     return unidecode(text).lower().replace("`", "'")
+
+
+#: Strings up to this length are folded once per process: names, facet values, words and titles come
+#: back at every request (a results page folds each facet value to sort it), and unidecode is slow.
+FOLD_CACHED_CHARS = 100
+_fold_short = lru_cache(maxsize=16384)(_fold)
 
 
 def fold_word(word: str) -> str:

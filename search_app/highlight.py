@@ -75,35 +75,84 @@ class Match:
     typed: str
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A text's tokens (term, start, end, position) and, per term, the indexes of its tokens in text order.
+
+    They depend on the text and the analyser only: a caller showing the same text for many queries
+    keeps them (:mod:`search_app.shown`).
+    """
+
+    tokens: list[tuple[str, int, int, int]]
+    where: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, spans_of: Spans, text: str) -> Tokens:
+        """The tokens ``spans_of`` gives for ``text``, indexed by term."""
+        tokens = spans_of(text)
+        where: dict[str, list[int]] = {}
+        for index, token in enumerate(tokens):
+            where.setdefault(token[0], []).append(index)
+        return cls(tokens, where)
+
+
 def find_matches(spans_of: Spans, text: str, terms: QueryTerms) -> list[Match]:
     """Spans of ``text`` matching a query term, prefix or phrase (in text order)."""
     if not terms.terms and not terms.prefixes and not terms.phrases:
         return []
-    tokens = spans_of(text)
-    spans: list[Match] = []
-    for term, start, end, _ in tokens:
-        typed = terms.terms.get(term)
-        if typed is None and terms.prefixes:
-            typed = next((word for prefix, word in terms.prefixes.items() if term.startswith(prefix)), None)
-            if typed is None:
-                typed = _prefix_match_on_surface(text[start:end], terms.prefixes)
-        if typed is not None:
-            spans.append(Match(start, end, typed))
-    spans += _phrase_matches(tokens, terms)
+    return matches_in(text, Tokens.of(spans_of, text), terms)
+
+
+def matches_in(text: str, tokens: Tokens, terms: QueryTerms) -> list[Match]:
+    """:func:`find_matches` over the tokens of ``text`` already analysed: only the query's terms are
+    looked up, not every token."""
+    if not terms.prefixes and not terms.phrases and terms.terms.keys().isdisjoint(tokens.where):
+        return []  # most texts of a hit, most names: nothing to mark
+    every = tokens.tokens
+    spans = [Match(every[i][1], every[i][2], typed) for i, typed in _term_matches(tokens, text, terms)]
+    if terms.phrases:
+        spans += _phrase_matches(tokens, terms)
+    if len(spans) < 2:
+        return spans
     unique = {(m.start, m.end): m for m in spans}
     return [unique[key] for key in sorted(unique)]
 
 
-def _phrase_matches(tokens: list[tuple[str, int, int, int]], terms: QueryTerms) -> list[Match]:
+def _term_matches(tokens: Tokens, text: str, terms: QueryTerms) -> list[tuple[int, str]]:
+    """(token index, typed word) of the tokens matching a term or a prefix, in text order.
+
+    Only the query's terms are looked up; with prefixes, each distinct term of the text is tried once,
+    then (when its term does not start with one) each of its written forms.
+    """
+    found = [(index, typed) for term, typed in terms.terms.items() for index in tokens.where.get(term, ())]
+    if terms.prefixes:
+        for term, indexes in tokens.where.items():
+            if term in terms.terms:
+                continue
+            typed = next((word for prefix, word in terms.prefixes.items() if term.startswith(prefix)), None)
+            if typed is not None:
+                found += [(index, typed) for index in indexes]
+                continue
+            for index in indexes:
+                _, start, end, _ = tokens.tokens[index]
+                on_surface = _prefix_match_on_surface(text[start:end], terms.prefixes)
+                if on_surface is not None:
+                    found.append((index, on_surface))
+    found.sort()
+    return found
+
+
+def _phrase_matches(tokens: Tokens, terms: QueryTerms) -> list[Match]:
     """Spans of consecutive tokens equal to a multi-word query phrase (stop-word gaps allowed)."""
     found: list[Match] = []
+    every = tokens.tokens
     for phrase, typed in terms.phrases:
         size = len(phrase)
-        first = phrase[0]
-        for index in range(len(tokens) - size + 1):
-            if tokens[index][0] not in first:
-                continue
-            window = tokens[index : index + size]
+        starts = sorted({index for term in phrase[0] for index in tokens.where.get(term, ())})
+        for index in starts:
+            if index > len(every) - size:
+                break
+            window = every[index : index + size]
             in_order = all(t[0] in alts for t, alts in zip(window, phrase, strict=True))
             if in_order and window[-1][3] - window[0][3] <= 3 * size:
                 found += [Match(start, end, typed) for _, start, end, _ in window]
@@ -150,16 +199,16 @@ def _spread(words: _Words, windows: list[tuple[int, int]]) -> list[tuple[int, in
 
 
 def _marked(text: str, start: int, end: int, matches: Iterable[Match]) -> Markup:
+    """``text[start:end]`` escaped, each match inside it (not overlapping an earlier one) in ``<mark>``."""
     pieces: list[str] = []
     cursor = start
     for match in matches:
         if match.start < cursor or match.end > end:
             continue
-        pieces.append(escape(text[cursor : match.start]))
-        pieces.append(Markup("<mark>%s</mark>") % text[match.start : match.end])
+        pieces += [escape(text[cursor : match.start]), "<mark>", escape(text[match.start : match.end]), "</mark>"]
         cursor = match.end
     pieces.append(escape(text[cursor:end]))
-    return Markup("").join(pieces)
+    return Markup("".join(pieces))
 
 
 def _quoted(text: str, words: _Words, windows: list[tuple[int, int]], matches: list[Match]) -> Markup:
@@ -167,7 +216,7 @@ def _quoted(text: str, words: _Words, windows: list[tuple[int, int]], matches: l
     runs = [_marked(text, words.starts[first], words.ends[last - 1], matches) for first, last in windows]
     prefix = ELLIPSIS + " " if windows[0][0] > 0 else ""
     suffix = " " + ELLIPSIS if windows[-1][1] < len(words.ends) else ""
-    return Markup("%s%s%s") % (prefix, Markup(" " + ELLIPSIS + " ").join(runs), suffix)
+    return Markup(prefix + f" {ELLIPSIS} ".join(runs) + suffix)  # runs are escaped; « … » needs no escaping
 
 
 def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:
@@ -175,7 +224,11 @@ def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:
 
     Each fragment is a verbatim run of ``text``; « … » stands for at least MIN_CUT_WORDS cut words.
     """
-    matches = find_matches(spans_of, text, terms)
+    return snippet_of(text, find_matches(spans_of, text, terms))
+
+
+def snippet_of(text: str, matches: list[Match]) -> Markup | None:
+    """:func:`snippet` for matches already found in ``text`` (by :func:`find_matches`)."""
     if not matches:
         return None
     words = _Words.of(text)
@@ -184,7 +237,12 @@ def snippet(spans_of: Spans, text: str, terms: QueryTerms) -> Markup | None:
 
 def mark_all(spans_of: Spans, text: str, terms: QueryTerms) -> Markup:
     """The whole text, escaped, with every matched word marked."""
-    return _marked(text, 0, len(text), find_matches(spans_of, text, terms))
+    return marked_all(text, find_matches(spans_of, text, terms))
+
+
+def marked_all(text: str, matches: list[Match]) -> Markup:
+    """:func:`mark_all` for matches already found in ``text``."""
+    return _marked(text, 0, len(text), matches) if matches else escape(text)
 
 
 def lead(text: str) -> Markup:
@@ -198,14 +256,19 @@ def lead(text: str) -> Markup:
 
 def explain(spans_of: Spans, texts: dict[str, str], terms: QueryTerms) -> dict[str, list[str]]:
     """Per field, « typed ≈ found » pairs (or just the word when identical), from the analyser."""
-    explanation: dict[str, list[str]] = {}
-    for fieldname, text in texts.items():
+    return explanation({name: (text, find_matches(spans_of, text, terms)) for name, text in texts.items()})
+
+
+def explanation(found: dict[str, tuple[str, list[Match]]]) -> dict[str, list[str]]:
+    """:func:`explain` for matches already found: field -> (its text, the matches in it)."""
+    explained: dict[str, list[str]] = {}
+    for fieldname, (text, matches) in found.items():
         pairs: list[str] = []
-        for match in find_matches(spans_of, text, terms):
-            found = text[match.start : match.end]
-            pair = found if found.lower() == match.typed.lower() else f"{match.typed} ≈ {found}"
+        for match in matches:
+            written = text[match.start : match.end]
+            pair = written if written.lower() == match.typed.lower() else f"{match.typed} ≈ {written}"
             if pair not in pairs:
                 pairs.append(pair)
         if pairs:
-            explanation[fieldname] = pairs
-    return explanation
+            explained[fieldname] = pairs
+    return explained

@@ -13,8 +13,9 @@ from flask import url_for
 
 from indexer.schema import FACET_TABLE, FIELD_LABELS
 from search_app.detail import ProgrammeDetail
-from search_app.facets import FACETS
+from search_app.facets import FACETS, FacetCount
 from search_app.search import SearchPage
+from search_app.state_urls import StateUrls, encoded_pairs
 from search_app.suggest import Completion
 
 #: Facet -> its French name (headings, chips), from the schema's table.
@@ -77,34 +78,61 @@ def search_url(
     text: str, selected: dict[str, list[str]], sort: str = "relevance", page: int = 1, endpoint: str = "views.search"
 ) -> str:
     """The URL of a results page, or of the same search in the API (only non-default parameters)."""
-    return url_for(endpoint, **state_params(text, selected, sort, page))
+    return StateUrls(endpoint).url(state_params(text, selected, sort, page))
 
 
 def facet_links(page: SearchPage, endpoint: str = "views.search") -> dict[str, list[FacetLink]]:
     """Every facet value with its count and the URL (of the results page, or of ``endpoint``) toggling it."""
     selected = selected_values(page)
+    toggles = _Toggles(StateUrls(endpoint), page.request.text, selected, page.request.sort)
     links: dict[str, list[FacetLink]] = {}
     for facet in FACETS:
-        links[facet] = []
-        for count in page.facets[facet]:
-            values = (
-                [v for v in selected[facet] if v != count.value] if count.selected else [*selected[facet], count.value]
-            )
-            url = search_url(page.request.text, {**selected, facet: values}, page.request.sort, endpoint=endpoint)
-            link = FacetLink(count.value, count.value, count.count, count.selected, url, count.matching)
-            links[facet].append(link)
+        links[facet] = [
+            FacetLink(count.value, count.value, count.count, count.selected, url, count.matching)
+            for count, url in zip(page.facets[facet], toggles.urls(facet, page.facets[facet]), strict=True)
+        ]
         links[facet].sort(key=lambda link: not link.selected)  # selected first, each part in count order
     return links
+
+
+class _Toggles:
+    """The URLs of one results state with one facet value added or removed, each parameter encoded
+    once: what :func:`search_url` gives (the words, the facets in :data:`FACETS` order, the sort)."""
+
+    def __init__(self, urls: StateUrls, text: str, selected: dict[str, list[str]], sort: str) -> None:
+        self._base = urls.base
+        self._selected = selected
+        self._words = encoded_pairs(state_params(text, {}))
+        self._sort = encoded_pairs(state_params("", {}, sort))
+        self._pairs = {facet: encoded_pairs({facet: values}) for facet, values in selected.items()}
+
+    def urls(self, facet: str, counts: list[FacetCount]) -> list[str]:
+        """For each value of ``facet``, the state with it removed (when selected) or added last."""
+        names = list(self._pairs)
+        before = [pair for name in names[: names.index(facet)] for pair in self._pairs[name]]
+        after = [pair for name in names[names.index(facet) + 1 :] for pair in self._pairs[name]]
+        head, tail, own = self._words + before, after + self._sort, self._pairs[facet]
+        result = []
+        for count in counts:
+            if count.selected:
+                toggled = [pair for pair, value in zip(own, self._selected[facet], strict=True) if value != count.value]
+            else:
+                toggled = [*own, *encoded_pairs({facet: count.value})]
+            pairs = head + toggled + tail
+            result.append(f"{self._base}?{'&'.join(pairs)}" if pairs else self._base)
+        return result
 
 
 def chips(page: SearchPage) -> list[Chip]:
     """Selected filters with the URL that removes each one."""
     selected = selected_values(page)
+    urls = StateUrls("views.search")
     result = []
     for facet in FACETS:
         for value in selected[facet]:
             rest = {**selected, facet: [v for v in selected[facet] if v != value]}
-            result.append(Chip(FACET_LABELS[facet], value, search_url(page.request.text, rest, page.request.sort)))
+            url = urls.url(state_params(page.request.text, rest, page.request.sort))
+            result.append(Chip(FACET_LABELS[facet], value, url))
     return result
 
 
@@ -173,7 +201,7 @@ def programme_url(programme_id: str, text: str, page: SearchPage | None = None) 
     """A programme's detail page, carrying the query (to highlight it) and, from a results
     page, its filters and sort (so that « retour aux résultats » returns to the same results)."""
     params = state_params(text, selected_values(page), page.request.sort) if page else state_params(text, {})
-    return url_for("views.programme", programme_id=programme_id, **params)
+    return StateUrls("views.programme", programme_id=programme_id).url(params)
 
 
 def programme_count(count: int) -> str:

@@ -4,7 +4,7 @@ A search only puts its event in a bounded queue (:data:`QUEUE_SIZE`) and goes on
 the store, a search neither waits nor fails. One writer thread per process (started with the first
 event, restarted only in a forked child, which gets a fresh queue) takes batches from the queue, letting
 events gather for :data:`GATHER_S` after the first one, so it wakes and writes a few times a second, not
-after every search:
+after every search; a process exiting gives it :data:`EXIT_FLUSH_S` to write what is queued:
 
 - **Store unavailable** (locked, read-only, disk full, a folder that cannot be created): the batch is
   kept and written again after a pause growing from 0.5 s to 5 s (:class:`Backoff`); meanwhile the
@@ -20,6 +20,7 @@ after every search:
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -45,6 +46,8 @@ BATCH_SIZE = 500
 #: per search. A writer woken by every search takes the GIL from the searches that follow; measured
 #: (benchmarks/analytics_bench.py), that made a page-cache hit a third slower than with no writer at all.
 GATHER_S = 0.2
+#: At exit, how long queued events are given to be written.
+EXIT_FLUSH_S = 2.0
 #: The writer thread's name (one per process: tests and the benchmark count them by it).
 WRITER_NAME = "analytics-writer"
 UNEXPECTED_REASON = "erreur inattendue de l’enregistrement (voir le journal du serveur)"
@@ -237,6 +240,12 @@ class Recorder:
             time.sleep(0.01)
         return not self._queue.unfinished_tasks
 
+    def flush_on_exit(self) -> None:
+        """Give a working writer :data:`EXIT_FLUSH_S` to write what is queued (no wait for a failing one)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._episode.since is None:
+            self.flush(EXIT_FLUSH_S)
+
     def _put(self, table: str, row: tuple) -> None:
         self._ensure_thread()
         try:
@@ -333,6 +342,15 @@ class Recorder:
 def _reset_after_fork() -> None:
     for recorder in list(_RECORDERS):
         recorder.reset_after_fork()
+
+
+def _flush_at_exit() -> None:
+    """A worker stopping writes what its searches queued (the writer is a daemon thread)."""
+    for recorder in list(_RECORDERS):
+        recorder.flush_on_exit()
+
+
+atexit.register(_flush_at_exit)
 
 
 if hasattr(os, "register_at_fork"):

@@ -21,7 +21,7 @@ from whoosh.searching import Searcher
 
 from indexer.analysis import query_positions
 from indexer.records import Programme, status_state
-from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, FIELD_TABLE, SNIPPET_FIELDS
+from indexer.schema import CONTENT_FIELD, EXPLAIN_FIELDS, SNIPPET_FIELDS
 from search_app import docsets, highlight
 from search_app.detail import ProgrammeDetail, programme_detail
 from search_app.docsets import DocSet
@@ -41,6 +41,7 @@ from search_app.query_factory import query_builder_for
 from search_app.query_parser import And, ParsedQuery, Word, parse_query, positive_words
 from search_app.ranking import Ranking
 from search_app.scoring import Evaluator, Unsupported
+from search_app.shown import ShownProgramme, ShownProgrammes
 from search_app.suggest import correction
 
 DEFAULT_PER_PAGE = 10
@@ -133,6 +134,8 @@ class SearchService:
     def __init__(self, index_root: Path, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.holder = IndexHolder(index_root)
         self.cache: PageCache[SearchPage] = PageCache(cache_size)
+        #: Records and their analysed texts as hits show them, kept for the served generation.
+        self.shown = ShownProgrammes()
 
     def status(self) -> GenerationState:
         """The served generation (raises IndexUnavailable with the reason)."""
@@ -262,7 +265,7 @@ class SearchService:
         offset = (request.page - 1) * request.per_page
         limit = min(offset + request.per_page, MAX_RESULT_DEPTH)
         return [
-            _hit(ev.state, ev.state.programme(docnum), score, terms)
+            _hit(self.shown.get(ev.state, docnum), score, terms)
             for docnum, score in self._ordered(ev.state, request.sort, ev, offset, limit)
         ]
 
@@ -347,15 +350,18 @@ def _known(reader: IndexReader, term: str) -> bool:
     return bool(reader.doc_frequency(CONTENT_FIELD, term))
 
 
-def _hit(state: GenerationState, programme: Programme, score: float | None, terms: QueryTerms) -> Hit:
-    texts = {field.name: field.display_text(programme) for field in FIELD_TABLE if field.snippet or field.explain}
+def _hit(shown: ShownProgramme, score: float | None, terms: QueryTerms) -> Hit:
+    """One result: its texts searched once each for the query's terms (snippets, explanations, names)."""
+    programme, texts = shown.programme, shown.texts
+    found = {name: (text, highlight.matches_in(text, shown.tokens[name], terms)) for name, text in texts.items()}
     snippets: dict[str, Markup] = {}
     for fieldname in SNIPPET_FIELDS:
-        marked = highlight.snippet(state.spans, texts[fieldname], terms)
+        marked = highlight.snippet_of(*found[fieldname])
         if marked:
             snippets[fieldname] = marked
     if not snippets:
-        snippets["description"] = highlight.lead(texts["description"])
+        snippets["description"] = shown.lead
+    names = zip(programme.countries, shown.country_tokens, shown.countries_escaped, strict=True)
     return Hit(
         id=programme.id,
         title=programme.title,
@@ -364,7 +370,13 @@ def _hit(state: GenerationState, programme: Programme, score: float | None, term
         status=programme.status,
         score=round(score, 4) if score is not None else None,
         snippets=snippets,
-        matched=highlight.explain(state.spans, {f: texts[f] for f in EXPLAIN_FIELDS}, terms),
-        region_marked=highlight.mark_all(state.spans, programme.region, terms),
-        countries_marked=tuple(highlight.mark_all(state.spans, name, terms) for name in programme.countries),
+        matched=highlight.explanation({f: found[f] for f in EXPLAIN_FIELDS}),
+        region_marked=_marked_name(programme.region, shown.region_tokens, shown.region_escaped, terms),
+        countries_marked=tuple(_marked_name(*name, terms) for name in names),
     )
+
+
+def _marked_name(name: str, tokens: highlight.Tokens, escaped: Markup, terms: QueryTerms) -> Markup:
+    """A region or country name with the words the query matched marked (``escaped`` when none)."""
+    matches = highlight.matches_in(name, tokens, terms)
+    return highlight.marked_all(name, matches) if matches else escaped

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import doctest
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from search_app import analytics, create_app, day_chart, recorder
 from search_app.analytics import build_report, connect, query_key, typed_form
 from search_app.day_chart import french_day
 from search_app.recorder import Recorder
+from tests.paths import ROOT
 
 
 @pytest.fixture()
@@ -264,3 +268,30 @@ def test_report_command_says_which_store_it_cannot_read(tracked, tmp_path):
     assert expected in result.output
     missing = runner.invoke(args=["report", "--db", str(tmp_path / "none.sqlite3")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_searches_close_together_are_written_in_one_transaction(tmp_path, monkeypatch):
+    batches: list[int] = []
+    write = recorder.write_events
+
+    def counted(connection, events, lost=0):
+        batches.append(len(events))
+        write(connection, events, lost)
+
+    monkeypatch.setattr(recorder, "write_events", counted)
+    writer = Recorder(tmp_path / "a.db", 90, gather=0.5)  # wide, for a loaded machine (0.2 s deployed)
+    for number in range(5):
+        writer.record_search(f"q{number}", {}, 1, 1.0)
+        time.sleep(0.01)  # each event would be written alone without the wait
+    assert writer.flush()
+    assert batches == [5]
+
+
+def test_a_process_exiting_writes_what_it_queued(tmp_path):
+    script = (
+        "import sys; from pathlib import Path; from search_app.recorder import Recorder\n"
+        "writer = Recorder(Path(sys.argv[1]), 90)\n"
+        "for n in range(3): writer.record_search(f'q{n}', {}, 1, 1.0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.db")], check=True, cwd=ROOT, timeout=60)
+    assert sqlite3.connect(tmp_path / "a.db").execute("SELECT COUNT(*) FROM searches").fetchone()[0] == 3
